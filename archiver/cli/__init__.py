@@ -1,0 +1,7 @@
+"""The `archiver` command line: click commands per job, and the one place that turns errors into exits."""
+
+from __future__ import annotations
+
+from archiver.cli.main import cli, main
+
+__all__ = ["cli", "main"]

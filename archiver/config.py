@@ -1,0 +1,92 @@
+"""The archiver's configuration: one TOML file read into frozen dataclasses that reject unknown keys.
+
+Only the CLI reads the file; everything below it receives a `Config`. A default location that does not
+exist means the built-in defaults; a file named explicitly (`--config`, `ARCHIVER_CONFIG`) must exist.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from archiver.errors import ConfigError
+from archiver.importers.base import DEFAULT_MAX_EXPORT_MB, InputLimits
+
+DEFAULT_CONFIG_NAME = "archiver.toml"
+
+
+@dataclass(frozen=True)
+class InputConfig:
+    """[input]: bounds on untrusted journal exports."""
+
+    max_export_mb: int = DEFAULT_MAX_EXPORT_MB
+    format: str = "json"
+
+    def limits(self) -> InputLimits:
+        return InputLimits(max_export_bytes=self.max_export_mb << 20)
+
+
+@dataclass(frozen=True)
+class Config:
+    input: InputConfig = field(default_factory=InputConfig)
+    source: Path | None = None  # the file it was read from, if any
+
+
+_SECTIONS: dict[str, type] = {"input": InputConfig}
+
+
+def load_config(path: Path, *, required: bool) -> Config:
+    """Read the configuration file; when it is missing and not required, the defaults."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        if required:
+            raise ConfigError(f"{path}: no such configuration file") from None
+        return Config()
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a directory, not a configuration file") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    try:
+        mapping = tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return config_from_mapping(mapping, str(path), source=path)
+
+
+def config_from_mapping(mapping: Mapping[str, Any], where: str, source: Path | None = None) -> Config:
+    """A `Config` from parsed TOML; every unknown section or key and every wrong type is an error."""
+    sections: dict[str, Any] = {}
+    for name, value in mapping.items():
+        if name not in _SECTIONS:
+            known = ", ".join(f"[{s}]" for s in _SECTIONS)
+            raise ConfigError(f"{where}: unknown section [{name}] (known: {known})")
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{where}: [{name}] must be a table")
+        sections[name] = _section(_SECTIONS[name], value, f"{where}: [{name}]")
+    return Config(source=source, **sections)
+
+
+def _section(cls: type, mapping: Mapping[str, Any], where: str) -> Any:
+    known = {f.name: f for f in fields(cls)}
+    values: dict[str, Any] = {}
+    for key, value in mapping.items():
+        if key not in known:
+            raise ConfigError(f"{where} unknown key {key!r} (known: {', '.join(known)})")
+        expected = type(getattr(cls(), key))
+        if isinstance(value, bool) or not isinstance(value, expected):
+            raise ConfigError(f"{where} {key} must be {expected.__name__}, not {type(value).__name__}")
+        values[key] = value
+    section = cls(**values)
+    _check(section, where)
+    return section
+
+
+def _check(section: Any, where: str) -> None:
+    if isinstance(section, InputConfig) and not 1 <= section.max_export_mb <= 64 * 1024:
+        raise ConfigError(f"{where} max_export_mb must be between 1 and 65536")

@@ -1,0 +1,50 @@
+"""The one error root of the archiver, with stable codes and the exit code each maps to.
+
+Exit codes follow DESIGN.md: 0 done, 1 problems found or action refused, 2 bad input or usage;
+anything else is a bug.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from archiver.problems import Problem
+
+EXIT_OK = 0
+EXIT_PROBLEMS = 1
+EXIT_BAD_INPUT = 2
+
+
+class ArchiverError(Exception):
+    """An expected failure that the CLI reports as a message, never as a traceback."""
+
+    code = "error"
+    exit_code = EXIT_PROBLEMS
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class BadInputError(ArchiverError):
+    """The input (a file, an option, a configuration) cannot be used; nothing was written."""
+
+    code = "bad-input"
+    exit_code = EXIT_BAD_INPUT
+
+
+class ConfigError(BadInputError):
+    code = "bad-config"
+
+
+class InvalidExportError(BadInputError):
+    """A journal export failed validation; carries every problem found, each with its place."""
+
+    code = "invalid-export"
+
+    def __init__(self, source: str, problems: Sequence[Problem]) -> None:
+        count = len(problems)
+        noun = "problem" if count == 1 else "problems"
+        super().__init__(f"{source}: {count} {noun} found")
+        self.source = source
+        self.problems = tuple(problems)

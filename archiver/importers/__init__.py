@@ -1,0 +1,38 @@
+"""Import adapters, and the one way in for journal data: read, validate, build the domain model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from archiver.errors import BadInputError, InvalidExportError
+from archiver.importers.base import Importer, InputLimits
+from archiver.importers.json_export import JsonExportImporter
+from archiver.model import JournalExport, build_export
+from archiver.validation import validate_document
+
+IMPORTERS: dict[str, Importer] = {importer.name: importer for importer in (JsonExportImporter(),)}
+
+__all__ = ["IMPORTERS", "Importer", "InputLimits", "get_importer", "load_export", "read_document"]
+
+
+def get_importer(name: str) -> Importer:
+    try:
+        return IMPORTERS[name]
+    except KeyError:
+        known = ", ".join(sorted(IMPORTERS))
+        raise BadInputError(f"unknown export format {name!r}; known formats: {known}") from None
+
+
+def read_document(path: Path, *, format: str = "json", limits: InputLimits | None = None) -> dict[str, Any]:
+    """Read an export and validate it in both layers; the document is returned only when valid."""
+    document = get_importer(format).read(path, limits or InputLimits())
+    problems = validate_document(document)
+    if problems:
+        raise InvalidExportError(str(path), problems)
+    return document
+
+
+def load_export(path: Path, *, format: str = "json", limits: InputLimits | None = None) -> JournalExport:
+    """The domain model of a valid export, or `InvalidExportError` with every problem and its place."""
+    return build_export(read_document(path, format=format, limits=limits))

@@ -1,0 +1,150 @@
+"""The first import adapter: the archive's own JSON export format (schemas/journal-export.schema.json).
+
+The file is untrusted: it may be missing, a directory, a device, binary junk, truncated, huge, nested a
+thousand levels deep, or carry duplicate keys that a plain `json.load` would silently collapse. Each of
+these is a `BadInputError` naming the file and the place.
+"""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+from typing import Any
+
+from archiver.errors import BadInputError, InvalidExportError
+from archiver.importers.base import InputLimits
+from archiver.problems import PathPart, Problem, json_path, show
+
+
+class JsonExportImporter:
+    """Reads an export written in the archive's own JSON format."""
+
+    name = "json"
+    description = "the archive's JSON export format (schemas/journal-export.schema.json)"
+
+    def read(self, path: Path, limits: InputLimits) -> dict[str, Any]:
+        data = read_bytes(path, limits)
+        document = parse_json(data, str(path))
+        if not isinstance(document, dict):
+            raise InvalidExportError(
+                str(path), [Problem("", f"the export must be a JSON object, not {show(document)}")]
+            )
+        return document
+
+
+def read_bytes(path: Path, limits: InputLimits) -> bytes:
+    """The file's bytes, after checking that it is a regular file within the size limit."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise BadInputError(f"{path}: no such file") from None
+    except PermissionError:
+        raise BadInputError(f"{path}: permission denied") from None
+    except OSError as exc:
+        raise BadInputError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise BadInputError(f"{path}: is a directory, not an export file")
+    if not stat.S_ISREG(info.st_mode):
+        raise BadInputError(f"{path}: not a regular file")
+    if info.st_size > limits.max_export_bytes:
+        raise BadInputError(
+            f"{path}: the file is {_size(info.st_size)}, over the limit of {_size(limits.max_export_bytes)} "
+            "for one export (raise [input] max_export_mb in the configuration if it is genuine)"
+        )
+    if info.st_size == 0:
+        raise BadInputError(f"{path}: the file is empty")
+    try:
+        with path.open("rb") as handle:
+            # Read at most one byte past the limit: the file may grow after the stat.
+            data = handle.read(limits.max_export_bytes + 1)
+    except PermissionError:
+        raise BadInputError(f"{path}: permission denied") from None
+    except OSError as exc:
+        raise BadInputError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    if len(data) > limits.max_export_bytes:
+        raise BadInputError(f"{path}: the file grew past the limit of {_size(limits.max_export_bytes)} while read")
+    return data
+
+
+class _Object(dict[str, Any]):
+    """A parsed JSON object that remembers the keys it had more than once."""
+
+    duplicates: tuple[str, ...] = ()
+
+
+class _Constant:
+    """Stands in for NaN or Infinity, which JSON does not have, until its place is reported."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+def parse_json(data: bytes, source: str) -> Any:
+    """Parse UTF-8 JSON strictly: no NaN or Infinity, no duplicate keys, bounded nesting."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise BadInputError(
+            f"{source}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}, line {line}); "
+            "an export must be a UTF-8 JSON file"
+        ) from None
+    oddities = False
+
+    def make_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        nonlocal oddities
+        obj = _Object(pairs)
+        if len(obj) != len(pairs):
+            counts: dict[str, int] = {}
+            for key, _ in pairs:
+                counts[key] = counts.get(key, 0) + 1
+            obj.duplicates = tuple(key for key, count in counts.items() if count > 1)
+            oddities = True
+        return obj
+
+    def make_constant(name: str) -> _Constant:
+        nonlocal oddities
+        oddities = True
+        return _Constant(name)
+
+    try:
+        document = json.loads(text, object_pairs_hook=make_object, parse_constant=make_constant)
+    except json.JSONDecodeError as exc:
+        where = f"line {exc.lineno}, column {exc.colno}"
+        if exc.pos >= len(text.rstrip()):
+            raise BadInputError(f"{source}: the JSON ends unexpectedly at {where} (is the file truncated?)") from None
+        if exc.msg.startswith("Unterminated string"):
+            raise BadInputError(
+                f"{source}: a string that starts at {where} never ends (is the file truncated?)"
+            ) from None
+        raise BadInputError(f"{source}: not valid JSON at {where}: {exc.msg}") from None
+    except RecursionError:
+        raise BadInputError(f"{source}: the JSON is nested too deeply to be a journal export") from None
+    if oddities:
+        raise InvalidExportError(source, _oddities(document))
+    return document
+
+
+def _oddities(document: Any) -> list[Problem]:
+    """Every repeated key and every NaN or Infinity, with its place; iterative, so depth is no danger."""
+    found: list[tuple[list[PathPart], str]] = []
+    stack: list[tuple[list[PathPart], Any]] = [([], document)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, _Constant):
+            found.append((path, f"{value.name} is not a JSON number"))
+        elif isinstance(value, dict):
+            for key in getattr(value, "duplicates", ()):
+                found.append((path + [key], "this key appears more than once in its object"))
+            stack.extend((path + [key], child) for key, child in value.items())
+        elif isinstance(value, list):
+            stack.extend((path + [index], child) for index, child in enumerate(value))
+    return sorted(Problem(json_path(path), message) for path, message in found)
+
+
+def _size(count: int) -> str:
+    for unit, scale in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
+        if count >= scale:
+            return f"{count / scale:.1f} {unit}"
+    return f"{count} bytes"

@@ -1,0 +1,85 @@
+"""A problem found in input data, placed by its JSON path, and safe display of untrusted values."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+PathPart = str | int
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with the input: where (a JSON path such as `classes[3].marks[17].student`) and what."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path or '(top level)'}: {self.message}"
+
+    def as_dict(self) -> dict[str, str]:
+        return {"path": self.path, "message": self.message}
+
+
+def json_path(parts: Iterable[PathPart]) -> str:
+    """Format path parts as `classes[3].courses[1].marks[17].student`; odd keys are quoted."""
+    out: list[str] = []
+    for part in parts:
+        if isinstance(part, int):
+            out.append(f"[{part}]")
+        elif _PLAIN_KEY.match(part):
+            out.append(f".{part}" if out else part)
+        else:
+            out.append(f"[{show(part)}]")
+    return "".join(out)
+
+
+def show(value: object, limit: int = 60) -> str:
+    """A short, single-line, terminal-safe rendering of an untrusted value for an error message."""
+    if isinstance(value, str):
+        text = value if len(value) <= limit else value[:limit] + "…"
+        escaped = _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text.replace("\\", "\\\\"))
+        return "'" + escaped.replace("'", "\\'") + "'"
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)
+    if isinstance(value, int | float):
+        text = repr(value)
+        return text if len(text) <= limit else text[:limit] + "…"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "an array"
+    return type(value).__name__
+
+
+def json_type(value: object) -> str:
+    """The JSON name of a parsed value's type."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__
+
+
+def first_control_character(text: str) -> tuple[int, str] | None:
+    """Position and U+ code of the first control character in text, if any."""
+    match = _CONTROL.search(text)
+    if match is None:
+        return None
+    return match.start(), f"U+{ord(match.group()):04X}"
