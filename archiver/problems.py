@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 PathPart = str | int
 
@@ -83,3 +84,21 @@ def first_control_character(text: str) -> tuple[int, str] | None:
     if match is None:
         return None
     return match.start(), f"U+{ord(match.group()):04X}"
+
+
+def document_position(document: Any, parts: Sequence[PathPart]) -> tuple[int, ...]:
+    """Where a path points in document order: the index of each key in its object, or of each item."""
+    position: list[int] = []
+    node = document
+    for part in parts:
+        if isinstance(node, dict):
+            keys = list(node)
+            position.append(keys.index(part) if part in node else len(keys))
+            node = node.get(part)
+        elif isinstance(node, list) and isinstance(part, int):
+            position.append(part)
+            node = node[part] if part < len(node) else None
+        else:
+            position.append(0)
+            node = None
+    return tuple(position)

@@ -14,7 +14,7 @@ import click
 
 from archiver import __version__
 from archiver.config import DEFAULT_CONFIG_NAME, Config, load_config
-from archiver.errors import EXIT_BAD_INPUT, ArchiverError, InvalidExportError
+from archiver.errors import ArchiverError, InvalidExportError
 
 HUMAN_PROBLEM_LIMIT = 200
 
@@ -102,16 +102,9 @@ def cli(ctx: click.Context, config_path: Path | None, as_json: bool, user: str |
 
 def main() -> None:
     """Console-script entry point."""
-    from archiver.cli import demo_data, validate  # noqa: F401  (registers the commands)
-
     try:
         cli.main(prog_name="archiver")
     except KeyboardInterrupt:
         click.echo("archiver: interrupted", err=True)
         sys.exit(130)
 
-
-def usage_error(message: str) -> click.UsageError:
-    error = click.UsageError(message)
-    error.exit_code = EXIT_BAD_INPUT
-    return error

@@ -12,7 +12,15 @@ from typing import Any
 
 import jsonschema_rs
 
-from archiver.problems import PathPart, Problem, first_control_character, json_path, json_type, show
+from archiver.problems import (
+    PathPart,
+    Problem,
+    document_position,
+    first_control_character,
+    json_path,
+    json_type,
+    show,
+)
 from archiver.resources import export_schema
 
 _TYPE_NAMES = {
@@ -42,12 +50,8 @@ def check_schema(document: Any) -> tuple[Problem, ...]:
     found: dict[tuple[Any, ...], Problem] = {}
     for error in _validator().iter_errors(document):
         for parts, message in _explain(error):
-            found.setdefault(_order(parts) + (message,), Problem(json_path(parts), message))
+            found.setdefault((*document_position(document, parts), message), Problem(json_path(parts), message))
     return tuple(found[key] for key in sorted(found))
-
-
-def _order(parts: Sequence[PathPart]) -> tuple[Any, ...]:
-    return tuple((0, p, "") if isinstance(p, int) else (1, 0, p) for p in parts)
 
 
 def _subschema(schema_path: Sequence[str | int]) -> dict[str, Any]:
@@ -79,6 +83,8 @@ def _explain(error: Any) -> list[tuple[list[PathPart], str]]:
         choices = ", ".join("null" if c is None else str(c) for c in details.get("options", []))
         return [(path, f"{show(value)} is not allowed here; expected one of: {choices}")]
     if keyword == "pattern":
+        if value == "":
+            return []  # reported once, by minLength
         if isinstance(value, str):
             control = first_control_character(value)
             if control is not None:

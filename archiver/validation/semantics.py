@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from archiver.problems import PathPart, Problem, json_path, show
+from archiver.problems import PathPart, Problem, document_position, json_path, show
 
 Path = tuple[PathPart, ...]
 
@@ -108,7 +108,8 @@ def check_semantics(document: dict[str, Any]) -> tuple[Problem, ...]:
     _check_periods(checker, document["periods"])
     _check_directories(checker, document)
     _check_classes(checker, document["classes"])
-    return tuple(Problem(json_path(path), message) for path, message in checker.problems)
+    ordered = sorted(checker.problems, key=lambda problem: document_position(document, problem[0]))
+    return tuple(Problem(json_path(path), message) for path, message in ordered)
 
 
 def _check_year(checker: _Checker, document: dict[str, Any]) -> None:

@@ -1,0 +1,38 @@
+"""Shared fixtures: a small hand-written school, demo schools, and a way to write exports to disk."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from archiver.demo.generator import generate
+
+DATA = Path(__file__).parent / "data"
+_SMALL = json.loads((DATA / "small_school.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def small_school() -> dict[str, Any]:
+    """A fresh copy of tests/data/small_school.json: one class, four students, two courses."""
+    return copy.deepcopy(_SMALL)
+
+
+@pytest.fixture
+def write_json(tmp_path: Path) -> Callable[[Any, str], Path]:
+    def write(document: Any, name: str = "export.json") -> Path:
+        path = tmp_path / name
+        path.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+        return path
+
+    return write
+
+
+@pytest.fixture(scope="session")
+def demo_school() -> dict[str, Any]:
+    """The 1,000-student demo school (generated once per test run; treat as read-only)."""
+    return generate(students=1000, seed=1)

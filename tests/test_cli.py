@@ -1,0 +1,195 @@
+"""The command line as a user meets it: exit codes, messages that name the place, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from archiver.cli import cli
+
+SMALL = Path(__file__).parent / "data" / "small_school.json"
+
+
+def archiver(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the real console entry point in a new process, as a user would."""
+    return subprocess.run(
+        [sys.executable, "-c", "from archiver.cli import main; main()", *args],
+        capture_output=True, text=True, cwd=cwd, env={**os.environ, **(env or {})}, timeout=120,
+    )
+
+
+def _commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:
+    out: list[tuple[str, click.Command]] = []
+    for name, command in group.commands.items():
+        out.append((f"{prefix}{name}", command))
+        if isinstance(command, click.Group):
+            out.extend(_commands(command, f"{prefix}{name} "))
+    return out
+
+
+def test_every_command_has_help_text() -> None:
+    main_module_commands = _commands(cli)
+    assert {"validate", "demo-data"} <= {name for name, _ in main_module_commands}
+    for name, command in main_module_commands:
+        assert command.help and len(command.help) > 20, f"`archiver {name}` has no help text"
+        result = CliRunner().invoke(cli, [*name.split(), "--help"])
+        assert result.exit_code == 0 and "Usage:" in result.output
+
+
+def test_validate_valid_file(tmp_path: Path) -> None:
+    result = archiver("validate", str(SMALL))
+    assert result.returncode == 0, result.stderr
+    assert "valid" in result.stdout and "1 classes" in result.stdout
+
+
+def test_validate_json_output_lists_every_problem(tmp_path: Path, small_school: dict[str, Any],
+                                                  write_json: Callable[..., Path]) -> None:
+    small_school["classes"][0]["courses"][0]["marks"][3]["student"] = "s-991"
+    small_school["classes"][0]["courses"][0]["marks"][4]["lesson"] = "l-e1"
+    path = write_json(small_school)
+    result = archiver("--json", "validate", str(path))
+    assert result.returncode == 2
+    payload = json.loads(result.stdout)
+    assert payload["ok"] is False and payload["error"]["code"] == "invalid-export"
+    assert payload["error"]["problems"] == [
+        {"path": "classes[0].courses[0].marks[3].student", "message": "unknown student 's-991'"},
+        {"path": "classes[0].courses[0].marks[4].lesson", "message": payload["error"]["problems"][1]["message"]},
+    ]
+    assert "belongs to another course" in payload["error"]["problems"][1]["message"]
+
+
+def test_validate_json_output_when_valid() -> None:
+    result = archiver("--json", "validate", str(SMALL))
+    assert result.returncode == 0
+    payload = json.loads(result.stdout)
+    assert payload["valid"] is True and payload["summary"]["students"] == 4 and payload["summary"]["marks"] == 7
+
+
+def _bad_files(tmp: Path) -> dict[str, tuple[Path, str]]:
+    """Every kind of bad input the issue names, with a fragment the message must contain."""
+    text = SMALL.read_text(encoding="utf-8")
+    files: dict[str, tuple[Path, str]] = {}
+
+    def put(name: str, data: bytes | str, expect: str) -> None:
+        path = tmp / name
+        path.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
+        files[name] = (path, expect)
+
+    files["missing"] = (tmp / "nope.json", "nope.json: no such file")
+    (tmp / "a-directory").mkdir()
+    files["directory"] = (tmp / "a-directory", "is a directory")
+    put("junk.bin", bytes(range(256)) * 40, "not UTF-8 text (byte 0x80 at offset 128")
+    put("truncated.json", text[: len(text) // 2], "(is the file truncated?)")
+    put("truncated-at-end.json", text.rstrip()[:-1], "ends unexpectedly")
+    put("empty.json", b"", "the file is empty")
+    put("deep.json", "[" * 200_000 + "]" * 200_000, "nested too deeply")
+    put("wrong-types.json", '{"schema_version": 1, "school": [], "classes": {}}', "schema_version: expected a string")
+    put("not-an-object.json", '"just a string"', "must be a JSON object")
+    put("duplicate-key.json", '{"school": {"name": "a", "name": "b"}}', "school.name: this key appears more than once")
+    put("nan.json", '{"schema_version": NaN}', "schema_version: NaN is not a JSON number")
+    put("garbage.json", '{"school": tru}', "not valid JSON at line 1, column 12")
+    doc = json.loads(text)
+    doc["classes"][0]["students"][0]["last_name"] = "Андреев\nDROP TABLE"
+    put("newline-name.json", json.dumps(doc, ensure_ascii=False), "classes[0].students[0].last_name: 'Андреев\\u000aDROP")
+    doc = json.loads(text)
+    doc["classes"][0]["students"][1]["first_name"] = "Мар\x07ия\x1b[2J"
+    put("control-name.json", json.dumps(doc), "contains a control character (U+0007) at position 3")
+    doc = json.loads(text)
+    doc["classes"][0]["students"][2]["id"] = "../../etc/passwd"
+    put("path-id.json", json.dumps(doc), "classes[0].students[2].id: '../../etc/passwd' must be an identifier")
+    huge = tmp / "huge.json"
+    with huge.open("wb") as handle:  # a sparse 1 GB file: costs no disk
+        handle.truncate(1 << 30)
+    files["1 GB"] = (huge, "the file is 1.0 GB, over the limit of 200.0 MB")
+    return files
+
+
+def test_every_kind_of_bad_input_is_a_clear_error(tmp_path: Path) -> None:
+    for name, (path, expect) in _bad_files(tmp_path).items():
+        result = archiver("validate", str(path))
+        assert result.returncode == 2, f"{name}: exit {result.returncode}\n{result.stderr}"
+        assert "Traceback" not in result.stderr + result.stdout, f"{name}: {result.stderr}"
+        assert expect in result.stderr, f"{name}: expected {expect!r} in\n{result.stderr}"
+        assert "\x1b" not in result.stderr and "\x07" not in result.stderr, name
+
+
+def test_bad_input_with_json_output_is_still_json(tmp_path: Path) -> None:
+    for name, (path, _) in _bad_files(tmp_path).items():
+        result = archiver("--json", "validate", str(path))
+        assert result.returncode == 2, name
+        payload = json.loads(result.stdout)
+        assert payload["ok"] is False and payload["error"]["message"], name
+
+
+def test_html_in_names_is_valid_data(tmp_path: Path, small_school: dict[str, Any],
+                                     write_json: Callable[..., Path]) -> None:
+    small_school["classes"][0]["students"][0]["last_name"] = '<img src="http://127.0.0.1:9/x">'
+    small_school["classes"][0]["students"][1]["last_name"] = '<link rel="attachment" href="file:///etc/passwd">'
+    result = archiver("validate", str(write_json(small_school)))
+    assert result.returncode == 0, result.stderr
+
+
+def test_size_limit_comes_from_the_configuration(tmp_path: Path) -> None:
+    (tmp_path / "archiver.toml").write_text("[input]\nmax_export_mb = 1\n", encoding="utf-8")
+    big = tmp_path / "big.json"
+    big.write_bytes(b" " * (2 << 20))
+    result = archiver("validate", str(big), cwd=tmp_path)
+    assert result.returncode == 2 and "over the limit of 1.0 MB" in result.stderr
+
+
+@pytest.mark.parametrize(("config", "expect"), [
+    ("[input]\nmax_export_mb = 'lots'\n", "[input] max_export_mb must be int, not str"),
+    ("[inptu]\n", "unknown section [inptu]"),
+    ("[input]\nmax_size = 3\n", "unknown key 'max_size'"),
+    ("[input\n", "not valid TOML"),
+])
+def test_bad_configuration_is_a_clear_error(tmp_path: Path, config: str, expect: str) -> None:
+    path = tmp_path / "custom.toml"
+    path.write_text(config, encoding="utf-8")
+    result = archiver("--config", str(path), "validate", str(SMALL))
+    assert result.returncode == 2 and expect in result.stderr and "Traceback" not in result.stderr
+
+
+def test_named_configuration_must_exist(tmp_path: Path) -> None:
+    result = archiver("--config", str(tmp_path / "absent.toml"), "validate", str(SMALL))
+    assert result.returncode == 2 and "no such configuration file" in result.stderr
+    result = archiver("validate", str(SMALL), env={"ARCHIVER_CONFIG": str(tmp_path / "absent.toml")})
+    assert result.returncode == 2 and "no such configuration file" in result.stderr
+
+
+def test_usage_errors_exit_2() -> None:
+    assert archiver("validate").returncode == 2
+    assert archiver("demo-data", "--students", "0", "-o", "x.json").returncode == 2
+    assert archiver("no-such-command").returncode == 2
+
+
+def test_demo_data_writes_a_valid_file_and_refuses_to_overwrite(tmp_path: Path) -> None:
+    out = tmp_path / "school.json"
+    result = archiver("--json", "demo-data", "--students", "60", "--seed", "7", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert payload["students"] == 60 and payload["classes"] == 2 and out.stat().st_size == payload["bytes"]
+    assert archiver("validate", str(out)).returncode == 0
+    before = out.read_bytes()
+    again = archiver("demo-data", "--students", "30", "-o", str(out))
+    assert again.returncode == 2 and "already exists" in again.stderr
+    assert out.read_bytes() == before
+    assert archiver("demo-data", "--students", "30", "-o", str(out), "--force").returncode == 0
+    assert out.read_bytes() != before
+    assert not list(tmp_path.glob(".*.tmp")), "no temporary file is left behind"
+
+
+def test_demo_data_output_errors(tmp_path: Path) -> None:
+    result = archiver("demo-data", "-o", str(tmp_path))
+    assert result.returncode == 2 and "is a directory" in result.stderr
+    result = archiver("demo-data", "-o", str(tmp_path / "no" / "such" / "dir.json"))
+    assert result.returncode == 2 and "no such directory" in result.stderr
