@@ -13,7 +13,14 @@ from archiver.validation import validate_document
 
 IMPORTERS: dict[str, Importer] = {importer.name: importer for importer in (JsonExportImporter(),)}
 
-__all__ = ["IMPORTERS", "Importer", "InputLimits", "get_importer", "load_export", "read_document"]
+__all__ = ["IMPORTERS", "Importer", "InputLimits", "get_importer", "load_export", "read_document", "register"]
+
+
+def register(importer: Importer) -> None:
+    """Make an adapter available by its name (to `--format` and to the [input] format setting)."""
+    if importer.name in IMPORTERS:
+        raise ValueError(f"an importer named {importer.name!r} is already registered")
+    IMPORTERS[importer.name] = importer
 
 
 def get_importer(name: str) -> Importer:
