@@ -107,4 +107,3 @@ def main() -> None:
     except KeyboardInterrupt:
         click.echo("archiver: interrupted", err=True)
         sys.exit(130)
-

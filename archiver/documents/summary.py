@@ -1,0 +1,288 @@
+"""What goes on a class's summary sheet of final grades (сводная ведомость итоговых оценок).
+
+Students × subjects, with each subject's period, year, exam and final marks, then a page of statistics
+per subject and for the class.
+
+Statistics, as Russian schools compute them (the «Сетевой город» formulas):
+    N            = students of the class with a mark in the subject, less those with «осв»
+                   (students who left during the year have no year mark and are not counted);
+    успеваемость = (students with 5, 4, 3 or «зач») × 100 / N      — «н/а», 2 and «незач» fail;
+    качество     = (students with 5 or 4) × 100 / N;
+and for the class as a whole, over the students counted in at least one subject:
+    успеваемость = students with no 2, «незач» or «н/а» in any subject × 100 / N;
+    качество     = students with only 5, 4, «зач» or «осв» (at least one 5 or 4) × 100 / N.
+The mark used is the final mark where the grade has final marks (9th and 11th grades), else the year mark.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from archiver.documents.grid import mono_line
+from archiver.model import Course, JournalExport, Period, SchoolClass, Student
+
+COLUMNS_PER_PAGE = 36
+ROWS_PER_PAGE = 26
+ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
+LEGEND = (
+    "I–IV — четверти, 1п, 2п — полугодия, 1т–3т — триместры, Г — годовая, Э — экзаменационная, "
+    "И — итоговая отметка; осв — освобождён(а), н/а — не аттестован(а)."
+)
+PASSING = {"5", "4", "3", "зач"}
+GOOD = {"5", "4"}
+FAILING = {"2", "1", "незач", "н/а"}
+FORMULA = (
+    "Успеваемость = число обучающихся с отметками «5», «4», «3» («зачтено») × 100 % / N; "
+    "качество = число обучающихся с отметками «5» и «4» × 100 % / N; "
+    "N — число обучающихся, имеющих отметку по предмету, без освобождённых («осв»). "
+    "По классу: успевают обучающиеся без «2», «незач» и «н/а» по всем предметам; "
+    "качество — обучающиеся только с «5» и «4». Используются итоговые отметки, при их отсутствии — годовые."
+)
+
+
+@dataclass(frozen=True)
+class SubjectColumns:
+    """A subject's block of columns on the sheet."""
+
+    title: str  # short name of the subject (and subgroup marker when taught in groups)
+    labels: tuple[str, ...]  # «1ч» … «год», «экз», «итог»
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    number: int
+    name: str
+    note: str
+    cells: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SummaryPage:
+    subjects: tuple[SubjectColumns, ...]
+    rows: tuple[SummaryRow, ...]
+    kind: str = "summary"
+
+    def line(self, cells: tuple[str, ...]) -> str:
+        return mono_line(cells)
+
+    @property
+    def groups(self) -> tuple[tuple[str, int], ...]:
+        return tuple((s.title, len(s.labels)) for s in self.subjects)
+
+    @property
+    def strong(self) -> frozenset[int]:
+        return frozenset()
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return tuple(label for s in self.subjects for label in s.labels)
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return ()
+
+
+@dataclass(frozen=True)
+class SubjectStats:
+    title: str
+    counts: dict[str, int]  # «5», «4», «3», «2», «н/а», «осв», «зач», «незач»
+    base: int  # N
+    passing: int
+    good: int
+
+    @property
+    def success_pct(self) -> str:
+        return _pct(self.passing, self.base)
+
+    @property
+    def quality_pct(self) -> str:
+        return _pct(self.good, self.base)
+
+
+@dataclass(frozen=True)
+class StatsPage:
+    subjects: tuple[SubjectStats, ...]
+    overall: SubjectStats
+    homeroom_teacher: str
+    director: str
+    graded: bool
+    kind: str = "stats"
+
+
+@dataclass(frozen=True)
+class ClassSummary:
+    class_name: str
+    pages: tuple[SummaryPage | StatsPage, ...]
+    formula: str = FORMULA
+    legend: str = LEGEND
+
+    @property
+    def sheet_count(self) -> int:
+        return len(self.pages)
+
+
+@dataclass(frozen=True)
+class _Subject:
+    title: str
+    courses: tuple[Course, ...]
+    period_ids: tuple[str, ...]
+    labels: tuple[str, ...]
+    has_exam: bool
+    has_final: bool
+    year_id: str | None
+
+
+def class_summary(export: JournalExport, klass: SchoolClass) -> ClassSummary:
+    """The summary sheet of a class: grid pages, then the statistics page."""
+    subjects = _subjects(export, klass)
+    students = sorted(klass.students, key=lambda s: (s.last_name, s.first_name, s.middle_name or ""))
+    rows = [(student, _cells(student, subjects)) for student in students]
+    pages: list[SummaryPage | StatsPage] = []
+    groups = _group_subjects(subjects)
+    for group_start, group in groups:
+        for row_start in range(0, max(len(rows), 1), ROWS_PER_PAGE):
+            chunk = rows[row_start : row_start + ROWS_PER_PAGE]
+            page_rows = []
+            for number, (student, cells) in enumerate(chunk, start=row_start + 1):
+                width = sum(len(s.labels) for s in group)
+                page_rows.append(
+                    SummaryRow(number, student.full_name, _stay(student), cells[group_start : group_start + width])
+                )
+            pages.append(SummaryPage(tuple(SubjectColumns(s.title, s.labels) for s in group), tuple(page_rows)))
+    stats = [_subject_stats(s, students) for s in subjects]
+    pages.append(
+        StatsPage(
+            subjects=tuple(stats),
+            overall=_class_stats(subjects, students),
+            homeroom_teacher=klass.homeroom_teacher.short_name,
+            director=export.school.director.short_name,
+            graded=bool(subjects),
+        )
+    )
+    return ClassSummary(klass.name, tuple(pages))
+
+
+def _subjects(export: JournalExport, klass: SchoolClass) -> list[_Subject]:
+    """Graded subjects in curriculum order; a subject taught in subgroups is one block."""
+    by_subject: dict[str, list[Course]] = {}
+    for course in klass.courses:
+        if course.grading != "none":
+            by_subject.setdefault(course.subject.id, []).append(course)
+    out: list[_Subject] = []
+    for courses in by_subject.values():
+        periods = sorted({p for c in courses for p in c.periods}, key=lambda p: (p.kind == "year", p.start, p.end))
+        has_exam = any(m.kind == "exam" for c in courses for m in c.final_marks)
+        has_final = any(m.kind == "final" for c in courses for m in c.final_marks)
+        labels = [_period_label(p) for p in periods]
+        labels += ["Э"] * has_exam + ["И"] * has_final
+        out.append(
+            _Subject(
+                courses[0].subject.short_name,
+                tuple(courses),
+                tuple(p.id for p in periods),
+                tuple(labels),
+                has_exam,
+                has_final,
+                next((p.id for p in periods if p.kind == "year"), None),
+            )
+        )
+    return out
+
+
+def _period_label(period: Period) -> str:
+    if period.kind == "quarter":
+        return ROMAN.get(period.number, str(period.number))
+    return {"trimester": f"{period.number}т", "half_year": f"{period.number}п"}.get(period.kind, "Г")
+
+
+def _group_subjects(subjects: list[_Subject]) -> list[tuple[int, list[_Subject]]]:
+    """Split the subjects into pages of at most COLUMNS_PER_PAGE columns: (first column, subjects)."""
+    groups: list[tuple[int, list[_Subject]]] = []
+    start = width = 0
+    current: list[_Subject] = []
+    for subject in subjects:
+        if current and width + len(subject.labels) > COLUMNS_PER_PAGE:
+            groups.append((start, current))
+            start += width
+            current, width = [], 0
+        current.append(subject)
+        width += len(subject.labels)
+    if current or not groups:
+        groups.append((start, current))
+    return groups
+
+
+def _marks_of(student: Student, subject: _Subject) -> tuple[dict[str, str], dict[str, str]]:
+    periods: dict[str, str] = {}
+    finals: dict[str, str] = {}
+    for course in subject.courses:
+        for mark in course.period_marks:
+            if mark.student_id == student.id:
+                periods[mark.period_id] = mark.value
+        for final in course.final_marks:
+            if final.student_id == student.id:
+                finals[final.kind] = final.value
+    return periods, finals
+
+
+def _cells(student: Student, subjects: list[_Subject]) -> tuple[str, ...]:
+    cells: list[str] = []
+    for subject in subjects:
+        periods, finals = _marks_of(student, subject)
+        cells += [periods.get(ident, "") for ident in subject.period_ids]
+        if subject.has_exam:
+            cells.append(finals.get("exam", ""))
+        if subject.has_final:
+            cells.append(finals.get("final", ""))
+    return tuple(cells)
+
+
+def _result(student: Student, subject: _Subject) -> str | None:
+    """The mark the statistics use: the final mark, else the year mark."""
+    periods, finals = _marks_of(student, subject)
+    if subject.has_final:
+        return finals.get("final")
+    return periods.get(subject.year_id) if subject.year_id else None
+
+
+def _subject_stats(subject: _Subject, students: list[Student]) -> SubjectStats:
+    results = [_result(s, subject) for s in students]
+    return _stats(subject.title, [r for r in results if r])
+
+
+def _stats(title: str, results: list[str]) -> SubjectStats:
+    counts = {key: 0 for key in ("5", "4", "3", "2", "н/а", "осв", "зач", "незач")}
+    for value in results:
+        key = "2" if value == "1" else value
+        counts[key] = counts.get(key, 0) + 1
+    base = len(results) - counts["осв"]
+    passing = sum(1 for r in results if r in PASSING)
+    good = sum(1 for r in results if r in GOOD)
+    return SubjectStats(title, counts, base, passing, good)
+
+
+def _class_stats(subjects: list[_Subject], students: list[Student]) -> SubjectStats:
+    base = passing = good = 0
+    for student in students:
+        results = [r for r in (_result(student, s) for s in subjects) if r]
+        graded = [r for r in results if r != "осв"]
+        if not graded:
+            continue
+        base += 1
+        if not any(r in FAILING for r in graded):
+            passing += 1
+            if all(r in GOOD or r == "зач" for r in graded) and any(r in GOOD for r in graded):
+                good += 1
+    return SubjectStats("По классу", {}, base, passing, good)
+
+
+def _pct(part: int, whole: int) -> str:
+    return "—" if whole == 0 else f"{part * 100 / whole:.1f}".replace(".", ",")
+
+
+def _stay(student: Student) -> str:
+    if student.left is not None:
+        return f"выбыл(а) {student.left:%d.%m.%Y}"
+    if student.enrolled.month != 9 or student.enrolled.day != 1:
+        return f"прибыл(а) {student.enrolled:%d.%m.%Y}"
+    return ""

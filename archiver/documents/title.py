@@ -1,0 +1,62 @@
+"""The title sheet of a bound volume: what it holds, sheet ranges and counts read back from the PDF."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from archiver.documents.numerals import sheets_phrase
+
+
+@dataclass(frozen=True)
+class ContentsEntry:
+    title: str
+    first_sheet: int
+    sheets: int
+
+    @property
+    def last_sheet(self) -> int:
+        return self.first_sheet + self.sheets - 1
+
+    @property
+    def sheet_range(self) -> str:
+        return str(self.first_sheet) if self.sheets == 1 else f"{self.first_sheet}–{self.last_sheet}"
+
+
+@dataclass(frozen=True)
+class TitleSheet:
+    school_name: str
+    school_short_name: str
+    address: str | None
+    volume_kind: str  # «КЛАССНЫЙ ЖУРНАЛ», «СВОДНЫЕ ВЕДОМОСТИ ИТОГОВЫХ ОЦЕНОК»
+    volume_title: str  # «5 «А» класса», «обучающихся 1–11 классов»
+    period_line: str  # «2025/2026 учебный год», «по состоянию на окончание II четверти 2025/2026 учебного года»
+    retention_line: str  # «Срок хранения: 5 лет»
+    title_sheets: int
+    contents: tuple[ContentsEntry, ...]
+    director_position: str
+    director_name: str  # «О. П. Смирнова»
+    date_line: str  # «20.06.2026»
+
+    @property
+    def total_sheets(self) -> int:
+        return self.title_sheets + sum(entry.sheets for entry in self.contents)
+
+    @property
+    def certification(self) -> str:
+        """«В томе пронумеровано и прошито 142 (сто сорок два) листа»."""
+        return f"В томе пронумеровано и прошито {sheets_phrase(self.total_sheets)}"
+
+    @property
+    def dense(self) -> bool:
+        """Many parts (a school's 40 classes): a tighter layout keeps the title on one sheet."""
+        return len(self.contents) > 20
+
+
+def contents(titles_and_counts: list[tuple[str, int]], first_sheet: int) -> tuple[ContentsEntry, ...]:
+    """Entries numbered on from `first_sheet`, in order."""
+    entries: list[ContentsEntry] = []
+    sheet = first_sheet
+    for title, count in titles_and_counts:
+        entries.append(ContentsEntry(title, sheet, count))
+        sheet += count
+    return tuple(entries)

@@ -1,0 +1,154 @@
+"""The bound volumes: a class's year-end journal, a class's period (quarter) archive, the school's summary.
+
+A volume is a title sheet followed by parts (one course's journal pages, or one class's summary sheet);
+the title's contents and sheet counts are filled in once the parts are rendered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, time
+
+from archiver.documents.journal import CourseJournal, course_journal
+from archiver.documents.summary import ClassSummary, class_summary
+from archiver.documents.title import TitleSheet
+from archiver.model import JournalExport, Period, SchoolClass
+from archiver.serialize import class_subset, summary_subset
+
+KIND_CLASS_YEAR = "class_year"
+KIND_CLASS_PERIOD = "class_period"
+KIND_SUMMARY = "summary"
+ORDINALS = {1: "I", 2: "II", 3: "III", 4: "IV"}
+
+
+@dataclass(frozen=True)
+class Part:
+    title: str  # as listed in the title sheet's contents
+    template: str
+    content: CourseJournal | ClassSummary
+
+    @property
+    def planned_sheets(self) -> int:
+        return self.content.sheet_count
+
+
+@dataclass(frozen=True)
+class Volume:
+    id: str  # stable, from the data: school/year/class/kind
+    kind: str
+    title: str  # the document's title in its metadata
+    running_head: str
+    title_sheet: TitleSheet  # contents still empty
+    parts: tuple[Part, ...]
+    created: datetime
+    source: JournalExport  # the data the volume is rendered from, embedded in PDF/A-3
+    source_name: str
+
+
+def class_year_volume(export: JournalExport, klass: SchoolClass) -> Volume:
+    """All journal pages of a class for the year: kept 5 years."""
+    return _class_volume(export, klass, None)
+
+
+def class_period_volume(export: JournalExport, klass: SchoolClass, period: Period) -> Volume:
+    """The class's journal pages up to the end of a period: kept until the next archive supersedes it."""
+    return _class_volume(export, klass, period)
+
+
+def summary_volume(export: JournalExport) -> Volume:
+    """The summary sheets of final grades of every class: kept 25 years."""
+    year = _year_label(export)
+    grades = sorted({k.grade for k in export.classes})
+    span = f"{grades[0]}–{grades[-1]}" if len(grades) > 1 else f"{grades[0]}" if grades else ""
+    parts = tuple(
+        Part(f"Сводная ведомость итоговых оценок {k.name} класса", "summary.html", class_summary(export, k))
+        for k in export.classes
+    )
+    title_sheet = _title_sheet(
+        export,
+        kind="СВОДНЫЕ ВЕДОМОСТИ ИТОГОВЫХ ОЦЕНОК",
+        volume=f"обучающихся {span} классов",
+        period=f"{year} учебный год",
+        retention="Срок хранения: 25 лет",
+    )
+    return Volume(
+        id=f"{export.school.id}/{export.academic_year.id}/summary",
+        kind=KIND_SUMMARY,
+        title=f"Сводные ведомости итоговых оценок, {year} учебный год",
+        running_head=f"{export.school.short_name} · сводные ведомости итоговых оценок · {year} учебный год",
+        title_sheet=title_sheet,
+        parts=parts,
+        created=_created(export, None),
+        source=summary_subset(export),
+        source_name=f"{export.academic_year.id}-summary.json",
+    )
+
+
+def _class_volume(export: JournalExport, klass: SchoolClass, period: Period | None) -> Volume:
+    year = _year_label(export)
+    until = period.end if period else None
+    parts = tuple(
+        Part(
+            f"{course.title} (учитель {course.teacher.short_name})",
+            "journal.html",
+            course_journal(export, klass, course, until),
+        )
+        for course in klass.courses
+    )
+    class_title = f"{klass.grade} «{klass.letter}» класса"
+    if period is None:
+        kind, suffix = KIND_CLASS_YEAR, "year"
+        period_line = f"{year} учебный год"
+        retention = "Срок хранения: 5 лет"
+        title = f"Классный журнал {klass.name} класса, {year} учебный год"
+    else:
+        kind, suffix = KIND_CLASS_PERIOD, period.id
+        period_line = f"Архивная копия на окончание периода «{period.name}» {year} учебного года"
+        retention = "Хранится до замены следующей архивной копией"
+        title = f"Классный журнал {klass.name} класса, {period.name}, {year} учебный год"
+    title_sheet = _title_sheet(export, kind="КЛАССНЫЙ ЖУРНАЛ", volume=class_title, period=period_line,
+                               retention=retention)  # fmt: skip
+    return Volume(
+        id=f"{export.school.id}/{export.academic_year.id}/{klass.id}/{suffix}",
+        kind=kind,
+        title=title,
+        running_head=f"{export.school.short_name} · классный журнал {klass.name} · {year} учебный год",
+        title_sheet=title_sheet,
+        parts=parts,
+        created=_created(export, period),
+        source=class_subset(export, klass, until),
+        source_name=f"{export.academic_year.id}-{klass.id}-{suffix}.json",
+    )
+
+
+def _title_sheet(export: JournalExport, *, kind: str, volume: str, period: str, retention: str) -> TitleSheet:
+    director = export.school.director
+    initials = " ".join(f"{p[0]}." for p in (director.first_name, director.middle_name) if p)
+    return TitleSheet(
+        school_name=export.school.name,
+        school_short_name=export.school.short_name,
+        address=export.school.address,
+        volume_kind=kind,
+        volume_title=volume,
+        period_line=period,
+        retention_line=retention,
+        title_sheets=1,
+        contents=(),
+        director_position=director.position,
+        director_name=f"{initials} {director.last_name}",
+        date_line="",
+    )
+
+
+def _year_label(export: JournalExport) -> str:
+    return export.academic_year.id.replace("-", "/")
+
+
+def _created(export: JournalExport, period: Period | None) -> datetime:
+    """The document's date, from the data: the period's end for a period archive, else the export's date."""
+    if period is not None:
+        return datetime.combine(period.end, time(18, 0), tzinfo=UTC)
+    if export.exported_at is not None:
+        moment = export.exported_at
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return datetime.combine(export.academic_year.end, time(0, 0), tzinfo=UTC)
