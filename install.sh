@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Installs the archiver and everything it needs on a Debian/Ubuntu machine: the system libraries that
-# WeasyPrint loads, then the package itself (editable, with its test tools) into the current Python.
+# WeasyPrint loads and the tools the tests use (Apache PDFBox Preflight for PDF/A-1b on a Java runtime,
+# poppler's pdftoppm for the visual checks), then the package itself (editable, with its test tools).
 # Safe to run again. Set ARCHIVER_SKIP_APT=1 to skip the Debian packages (e.g. without root).
 set -euo pipefail
 cd "$(dirname "$0")"
 
 PYTHON=${PYTHON:-python3}
-DEBIAN_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0)
+DEBIAN_PACKAGES=(
+  libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0                       # WeasyPrint
+  default-jre-headless libpdfbox2-java libactivation-java libjaxb-api-java   # PDFBox Preflight (tests)
+  poppler-utils                                                               # pdftoppm (tests)
+)
 
 missing=()
 if [ "${ARCHIVER_SKIP_APT:-0}" != 1 ] && command -v dpkg-query >/dev/null; then

@@ -14,6 +14,7 @@ from typing import Any
 
 from archiver.errors import ConfigError
 from archiver.importers.base import DEFAULT_MAX_EXPORT_MB, InputLimits
+from archiver.pdfa import VARIANTS
 
 DEFAULT_CONFIG_NAME = "archiver.toml"
 
@@ -30,12 +31,21 @@ class InputConfig:
 
 
 @dataclass(frozen=True)
+class RenderConfig:
+    """[render]: the PDF/A part written ("3b" with the source data embedded, or "1b") and the workers."""
+
+    pdfa: str = "3b"
+    workers: int = 0  # 0: one per CPU core
+
+
+@dataclass(frozen=True)
 class Config:
     input: InputConfig = field(default_factory=InputConfig)
+    render: RenderConfig = field(default_factory=RenderConfig)
     source: Path | None = None  # the file it was read from, if any
 
 
-_SECTIONS: dict[str, type] = {"input": InputConfig}
+_SECTIONS: dict[str, type] = {"input": InputConfig, "render": RenderConfig}
 
 
 def load_config(path: Path, *, required: bool) -> Config:
@@ -90,3 +100,8 @@ def _section(cls: type, mapping: Mapping[str, Any], where: str) -> Any:
 def _check(section: Any, where: str) -> None:
     if isinstance(section, InputConfig) and not 1 <= section.max_export_mb <= 64 * 1024:
         raise ConfigError(f"{where} max_export_mb must be between 1 and 65536")
+    if isinstance(section, RenderConfig):
+        if section.pdfa not in VARIANTS:
+            raise ConfigError(f"{where} pdfa must be one of {', '.join(sorted(VARIANTS))}, not {section.pdfa!r}")
+        if not 0 <= section.workers <= 256:
+            raise ConfigError(f"{where} workers must be between 0 (one per core) and 256")

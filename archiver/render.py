@@ -34,6 +34,10 @@ CELL_PT = CELL_WIDTH * MONO_ADVANCE * GRID_FONT_PT
 JOURNAL_NAME_PT = 52 / 25.4 * 72  # the name column of a journal page, 52 mm
 SUMMARY_NAME_PT = 68 / 25.4 * 72  # full names on the summary sheet, 68 mm
 MONTH_ROW_MM = 4.6
+SHORT_MONTHS = {
+    "январь": "янв", "февраль": "фев", "март": "мар", "апрель": "апр", "июнь": "июн", "июль": "июл",
+    "август": "авг", "сентябрь": "сен", "октябрь": "окт", "ноябрь": "ноя", "декабрь": "дек",
+}  # fmt: skip
 
 
 class RenderError(ArchiverError):
@@ -148,7 +152,8 @@ def grid_geometry(page: GridPage | SummaryPage) -> GridGeometry:
     boundaries = {0}
     start = 0
     for label, span in page.groups:
-        groups.append(_Month(label, round(name + start * CELL_PT, 2), round(span * CELL_PT, 2)))
+        shown = label if span > 1 or len(label) <= 4 else SHORT_MONTHS.get(label, label)
+        groups.append(_Month(shown, round(name + start * CELL_PT, 2), round(span * CELL_PT, 2)))
         start += span
         boundaries.add(start)
     lines = tuple(

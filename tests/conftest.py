@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,3 +37,12 @@ def write_json(tmp_path: Path) -> Callable[[Any, str], Path]:
 def demo_school() -> dict[str, Any]:
     """The 1,000-student demo school (generated once per test run; treat as read-only)."""
     return generate(students=1000, seed=1)
+
+
+@pytest.fixture(autouse=True)
+def fail_on_weasyprint_warnings(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Any warning logged while rendering fails the test (WeasyPrint writes bad PDF/A silently)."""
+    caplog.set_level(logging.WARNING, logger="weasyprint")
+    yield
+    problems = [r for r in caplog.records if r.name.startswith("weasyprint") and r.levelno >= logging.WARNING]
+    assert not problems, "WeasyPrint warned: " + "; ".join(r.getMessage() for r in problems)

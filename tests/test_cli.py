@@ -19,11 +19,17 @@ from archiver.cli import cli
 SMALL = Path(__file__).parent / "data" / "small_school.json"
 
 
-def archiver(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def archiver(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run the real console entry point in a new process, as a user would."""
     return subprocess.run(
         [sys.executable, "-c", "from archiver.cli import main; main()", *args],
-        capture_output=True, text=True, cwd=cwd, env={**os.environ, **(env or {})}, timeout=120,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        timeout=120,
     )
 
 
@@ -51,8 +57,9 @@ def test_validate_valid_file(tmp_path: Path) -> None:
     assert "valid" in result.stdout and "1 classes" in result.stdout
 
 
-def test_validate_json_output_lists_every_problem(tmp_path: Path, small_school: dict[str, Any],
-                                                  write_json: Callable[..., Path]) -> None:
+def test_validate_json_output_lists_every_problem(
+    tmp_path: Path, small_school: dict[str, Any], write_json: Callable[..., Path]
+) -> None:
     small_school["classes"][0]["courses"][0]["marks"][3]["student"] = "s-991"
     small_school["classes"][0]["courses"][0]["marks"][4]["lesson"] = "l-e1"
     path = write_json(small_school)
@@ -99,7 +106,11 @@ def _bad_files(tmp: Path) -> dict[str, tuple[Path, str]]:
     put("garbage.json", '{"school": tru}', "not valid JSON at line 1, column 12")
     doc = json.loads(text)
     doc["classes"][0]["students"][0]["last_name"] = "Андреев\nDROP TABLE"
-    put("newline-name.json", json.dumps(doc, ensure_ascii=False), "classes[0].students[0].last_name: 'Андреев\\u000aDROP")
+    put(
+        "newline-name.json",
+        json.dumps(doc, ensure_ascii=False),
+        "classes[0].students[0].last_name: 'Андреев\\u000aDROP",
+    )
     doc = json.loads(text)
     doc["classes"][0]["students"][1]["first_name"] = "Мар\x07ия\x1b[2J"
     put("control-name.json", json.dumps(doc), "contains a control character (U+0007) at position 3")
@@ -130,8 +141,9 @@ def test_bad_input_with_json_output_is_still_json(tmp_path: Path) -> None:
         assert payload["ok"] is False and payload["error"]["message"], name
 
 
-def test_html_in_names_is_valid_data(tmp_path: Path, small_school: dict[str, Any],
-                                     write_json: Callable[..., Path]) -> None:
+def test_html_in_names_is_valid_data(
+    tmp_path: Path, small_school: dict[str, Any], write_json: Callable[..., Path]
+) -> None:
     small_school["classes"][0]["students"][0]["last_name"] = '<img src="http://127.0.0.1:9/x">'
     small_school["classes"][0]["students"][1]["last_name"] = '<link rel="attachment" href="file:///etc/passwd">'
     result = archiver("validate", str(write_json(small_school)))
@@ -146,12 +158,15 @@ def test_size_limit_comes_from_the_configuration(tmp_path: Path) -> None:
     assert result.returncode == 2 and "over the limit of 1.0 MB" in result.stderr
 
 
-@pytest.mark.parametrize(("config", "expect"), [
-    ("[input]\nmax_export_mb = 'lots'\n", "[input] max_export_mb must be int, not str"),
-    ("[inptu]\n", "unknown section [inptu]"),
-    ("[input]\nmax_size = 3\n", "unknown key 'max_size'"),
-    ("[input\n", "not valid TOML"),
-])
+@pytest.mark.parametrize(
+    ("config", "expect"),
+    [
+        ("[input]\nmax_export_mb = 'lots'\n", "[input] max_export_mb must be int, not str"),
+        ("[inptu]\n", "unknown section [inptu]"),
+        ("[input]\nmax_size = 3\n", "unknown key 'max_size'"),
+        ("[input\n", "not valid TOML"),
+    ],
+)
 def test_bad_configuration_is_a_clear_error(tmp_path: Path, config: str, expect: str) -> None:
     path = tmp_path / "custom.toml"
     path.write_text(config, encoding="utf-8")

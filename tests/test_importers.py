@@ -64,7 +64,9 @@ def test_another_adapter_plugs_in_and_meets_the_same_validation(tmp_path: Path, 
     bad.write_text(json.dumps({"payload": document}), encoding="utf-8")
     with pytest.raises(InvalidExportError) as caught:
         read_document(bad, format="wrapped")
-    assert [str(p) for p in caught.value.problems] == ["classes[0].courses[0].marks[0].student: unknown student 's-991'"]
+    assert [str(p) for p in caught.value.problems] == [
+        "classes[0].courses[0].marks[0].student: unknown student 's-991'"
+    ]
 
 
 def test_unknown_format_is_bad_input() -> None:

@@ -24,11 +24,16 @@ def _eng(doc: Doc) -> Doc:
 
 def _second_class(doc: Doc) -> None:
     """Add class 5Б with its own student s-b1, who then appears in 5А's math marks."""
-    doc["classes"].append({
-        "id": "c-5b", "grade": 5, "letter": "Б", "homeroom_teacher": "t-eng",
-        "students": [{"id": "s-b1", "last_name": "Яковлев", "first_name": "Иван", "enrolled": "2020-09-01"}],
-        "courses": [],
-    })
+    doc["classes"].append(
+        {
+            "id": "c-5b",
+            "grade": 5,
+            "letter": "Б",
+            "homeroom_teacher": "t-eng",
+            "students": [{"id": "s-b1", "last_name": "Яковлев", "first_name": "Иван", "enrolled": "2020-09-01"}],
+            "courses": [],
+        }
+    )
     _math(doc)["marks"][0]["student"] = "s-b1"
 
 
@@ -36,76 +41,190 @@ M = "classes[0].courses[0]"
 E = "classes[0].courses[1]"
 
 CASES: list[tuple[str, Callable[[Doc], None], str, str]] = [
-    ("unknown student", lambda d: _math(d)["marks"][3].update(student="s-991"),
-     f"{M}.marks[3].student", "unknown student 's-991'"),
-    ("duplicate student id", lambda d: d["classes"][0]["students"][1].update(id="s-1"),
-     "classes[0].students[1].id", "duplicate student id 's-1' (first at classes[0].students[0].id)"),
-    ("duplicate teacher id", lambda d: d["teachers"][2].update(id="t-math"),
-     "teachers[2].id", "duplicate teacher id 't-math'"),
-    ("duplicate lesson id", lambda d: _eng(d)["lessons"][0].update(id="l-2"),
-     f"{E}.lessons[0].id", "duplicate lesson id 'l-2'"),
+    (
+        "unknown student",
+        lambda d: _math(d)["marks"][3].update(student="s-991"),
+        f"{M}.marks[3].student",
+        "unknown student 's-991'",
+    ),
+    (
+        "duplicate student id",
+        lambda d: d["classes"][0]["students"][1].update(id="s-1"),
+        "classes[0].students[1].id",
+        "duplicate student id 's-1' (first at classes[0].students[0].id)",
+    ),
+    (
+        "duplicate teacher id",
+        lambda d: d["teachers"][2].update(id="t-math"),
+        "teachers[2].id",
+        "duplicate teacher id 't-math'",
+    ),
+    (
+        "duplicate lesson id",
+        lambda d: _eng(d)["lessons"][0].update(id="l-2"),
+        f"{E}.lessons[0].id",
+        "duplicate lesson id 'l-2'",
+    ),
     ("unknown teacher of a course", lambda d: _math(d).update(teacher="t-x"), f"{M}.teacher", "unknown teacher 't-x'"),
     ("unknown subject", lambda d: _eng(d).update(subject="fr"), f"{E}.subject", "unknown subject 'fr'"),
-    ("unknown homeroom teacher", lambda d: d["classes"][0].update(homeroom_teacher="t-0"),
-     "classes[0].homeroom_teacher", "unknown teacher 't-0'"),
-    ("mark on a lesson of another course", lambda d: _math(d)["marks"][0].update(lesson="l-e1"),
-     f"{M}.marks[0].lesson", "lesson 'l-e1' belongs to another course (Иностранный язык (английский), 5А"),
-    ("unknown lesson", lambda d: _math(d)["absences"][1].update(lesson="l-77"),
-     f"{M}.absences[1].lesson", "unknown lesson 'l-77'"),
-    ("lesson outside the year", lambda d: _math(d)["lessons"][5].update(date="2026-09-15"),
-     f"{M}.lessons[5].date", "2026-09-15 is outside the academic year (2025-09-01 – 2026-08-31)"),
-    ("impossible date", lambda d: _math(d)["lessons"][5].update(date="2026-02-30"),
-     f"{M}.lessons[5].date", "'2026-02-30' is not a real calendar date"),
-    ("mark before the student joined", lambda d: _math(d)["marks"][3].update(lesson="l-1"),
-     f"{M}.marks[3].student", "student 's-3' was not in the class on 2025-09-01 (enrolled 2025-11-10)"),
-    ("absence after the student left", lambda d: _math(d)["absences"].append(
-        {"student": "s-4", "lesson": "l-5", "reason": "н"}),
-     f"{M}.absences[2].student", "was not in the class on 2026-02-03 (enrolled 2020-09-01, left 2025-12-20)"),
+    (
+        "unknown homeroom teacher",
+        lambda d: d["classes"][0].update(homeroom_teacher="t-0"),
+        "classes[0].homeroom_teacher",
+        "unknown teacher 't-0'",
+    ),
+    (
+        "mark on a lesson of another course",
+        lambda d: _math(d)["marks"][0].update(lesson="l-e1"),
+        f"{M}.marks[0].lesson",
+        "lesson 'l-e1' belongs to another course (Иностранный язык (английский), 5А",
+    ),
+    (
+        "unknown lesson",
+        lambda d: _math(d)["absences"][1].update(lesson="l-77"),
+        f"{M}.absences[1].lesson",
+        "unknown lesson 'l-77'",
+    ),
+    (
+        "lesson outside the year",
+        lambda d: _math(d)["lessons"][5].update(date="2026-09-15"),
+        f"{M}.lessons[5].date",
+        "2026-09-15 is outside the academic year (2025-09-01 – 2026-08-31)",
+    ),
+    (
+        "impossible date",
+        lambda d: _math(d)["lessons"][5].update(date="2026-02-30"),
+        f"{M}.lessons[5].date",
+        "'2026-02-30' is not a real calendar date",
+    ),
+    (
+        "mark before the student joined",
+        lambda d: _math(d)["marks"][3].update(lesson="l-1"),
+        f"{M}.marks[3].student",
+        "student 's-3' was not in the class on 2025-09-01 (enrolled 2025-11-10)",
+    ),
+    (
+        "absence after the student left",
+        lambda d: _math(d)["absences"].append({"student": "s-4", "lesson": "l-5", "reason": "н"}),
+        f"{M}.absences[2].student",
+        "was not in the class on 2026-02-03 (enrolled 2020-09-01, left 2025-12-20)",
+    ),
     ("student of another class", _second_class, f"{M}.marks[0].student", "student 's-b1' is in class 5Б, not 5А"),
-    ("student outside the subgroup", lambda d: _eng(d)["marks"][0].update(student="s-4"),
-     f"{E}.marks[0].student", "student 's-4' is not in this course's subgroup"),
-    ("mark on a cancelled lesson", lambda d: _math(d)["marks"][5].update(lesson="l-4"),
-     f"{M}.marks[5].lesson", "a mark on lesson 'l-4', which was cancelled"),
-    ("pass mark in a marked course", lambda d: _math(d)["marks"][0].update(value="зач"),
-     f"{M}.marks[0].value", "'зач' is not allowed for a course marked 5 to 1 (allowed: 5, 4, 3, 2, 1)"),
-    ("number in a pass/fail course", lambda d: _eng(d).update(grading="pass_fail"),
-     f"{E}.marks[0].value", "'5' is not allowed for a pass/fail course"),
-    ("unknown work type", lambda d: _math(d)["marks"][0].update(work_type="wt-x"),
-     f"{M}.marks[0].work_type", "unknown work type 'wt-x'"),
-    ("period the course does not have", lambda d: _math(d).update(periods=["q2", "q3", "q4", "year"]),
-     f"{M}.period_marks[0].period", "the course is not graded for period 'q1' (its periods: q2, q3, q4, year)"),
-    ("unknown period", lambda d: _eng(d)["period_marks"][0].update(period="h9"),
-     f"{E}.period_marks[0].period", "unknown period 'h9'"),
-    ("period mark before joining", lambda d: _math(d)["period_marks"][3].update(period="q1"),
-     f"{M}.period_marks[3].student", "was not in the class during the period 2025-09-01 – 2025-10-24"),
-    ("duplicate period mark", lambda d: _math(d)["period_marks"].append(
-        {"student": "s-1", "period": "q1", "value": "5"}),
-     f"{M}.period_marks[5]", "already has a mark for this period at period_marks[0]"),
-    ("duplicate absence", lambda d: _math(d)["absences"].append({"student": "s-2", "lesson": "l-1", "reason": "у"}),
-     f"{M}.absences[2]", "already absences[0]"),
-    ("overlapping quarters", lambda d: d["periods"][1].update(start="2025-10-20"),
-     "periods[1].start", "the period overlaps periods[0]"),
-    ("period ends before it starts", lambda d: d["periods"][0].update(end="2025-08-31"),
-     "periods[0].end", "ends (2025-08-31) before it starts (2025-09-01)"),
-    ("years not consecutive", lambda d: d["academic_year"].update(id="2025-2027"),
-     "academic_year.id", "must name two consecutive years"),
-    ("replacement by the course's own teacher", lambda d: _math(d)["lessons"][2].update(teacher="t-math"),
-     f"{M}.lessons[2].teacher", "must be given by another teacher"),
-    ("two lessons in one slot", lambda d: _math(d)["lessons"][1].update(date="2025-09-01", number=1),
-     f"{M}.lessons[1].number", "lesson 1 on 2025-09-01 is already lessons[0] of this course"),
-    ("marks in an ungraded course", lambda d: _eng(d).update(grading="none", periods=[]),
-     f"{E}.marks[0].value", "an ungraded course takes no marks"),
-    ("left before joining", lambda d: d["classes"][0]["students"][2].update(left="2025-11-01"),
-     "classes[0].students[2].left", "left (2025-11-01) before enrolling (2025-11-10)"),
-    ("duplicate class", lambda d: d["classes"].append(dict(copy.deepcopy(d["classes"][0]), id="c-x", students=[],
-                                                             courses=[])),
-     "classes[1].letter", "class 5А is already classes[0]"),
+    (
+        "student outside the subgroup",
+        lambda d: _eng(d)["marks"][0].update(student="s-4"),
+        f"{E}.marks[0].student",
+        "student 's-4' is not in this course's subgroup",
+    ),
+    (
+        "mark on a cancelled lesson",
+        lambda d: _math(d)["marks"][5].update(lesson="l-4"),
+        f"{M}.marks[5].lesson",
+        "a mark on lesson 'l-4', which was cancelled",
+    ),
+    (
+        "pass mark in a marked course",
+        lambda d: _math(d)["marks"][0].update(value="зач"),
+        f"{M}.marks[0].value",
+        "'зач' is not allowed for a course marked 5 to 1 (allowed: 5, 4, 3, 2, 1)",
+    ),
+    (
+        "number in a pass/fail course",
+        lambda d: _eng(d).update(grading="pass_fail"),
+        f"{E}.marks[0].value",
+        "'5' is not allowed for a pass/fail course",
+    ),
+    (
+        "unknown work type",
+        lambda d: _math(d)["marks"][0].update(work_type="wt-x"),
+        f"{M}.marks[0].work_type",
+        "unknown work type 'wt-x'",
+    ),
+    (
+        "period the course does not have",
+        lambda d: _math(d).update(periods=["q2", "q3", "q4", "year"]),
+        f"{M}.period_marks[0].period",
+        "the course is not graded for period 'q1' (its periods: q2, q3, q4, year)",
+    ),
+    (
+        "unknown period",
+        lambda d: _eng(d)["period_marks"][0].update(period="h9"),
+        f"{E}.period_marks[0].period",
+        "unknown period 'h9'",
+    ),
+    (
+        "period mark before joining",
+        lambda d: _math(d)["period_marks"][3].update(period="q1"),
+        f"{M}.period_marks[3].student",
+        "was not in the class during the period 2025-09-01 – 2025-10-24",
+    ),
+    (
+        "duplicate period mark",
+        lambda d: _math(d)["period_marks"].append({"student": "s-1", "period": "q1", "value": "5"}),
+        f"{M}.period_marks[5]",
+        "already has a mark for this period at period_marks[0]",
+    ),
+    (
+        "duplicate absence",
+        lambda d: _math(d)["absences"].append({"student": "s-2", "lesson": "l-1", "reason": "у"}),
+        f"{M}.absences[2]",
+        "already absences[0]",
+    ),
+    (
+        "overlapping quarters",
+        lambda d: d["periods"][1].update(start="2025-10-20"),
+        "periods[1].start",
+        "the period overlaps periods[0]",
+    ),
+    (
+        "period ends before it starts",
+        lambda d: d["periods"][0].update(end="2025-08-31"),
+        "periods[0].end",
+        "ends (2025-08-31) before it starts (2025-09-01)",
+    ),
+    (
+        "years not consecutive",
+        lambda d: d["academic_year"].update(id="2025-2027"),
+        "academic_year.id",
+        "must name two consecutive years",
+    ),
+    (
+        "replacement by the course's own teacher",
+        lambda d: _math(d)["lessons"][2].update(teacher="t-math"),
+        f"{M}.lessons[2].teacher",
+        "must be given by another teacher",
+    ),
+    (
+        "two lessons in one slot",
+        lambda d: _math(d)["lessons"][1].update(date="2025-09-01", number=1),
+        f"{M}.lessons[1].number",
+        "lesson 1 on 2025-09-01 is already lessons[0] of this course",
+    ),
+    (
+        "marks in an ungraded course",
+        lambda d: _eng(d).update(grading="none", periods=[]),
+        f"{E}.marks[0].value",
+        "an ungraded course takes no marks",
+    ),
+    (
+        "left before joining",
+        lambda d: d["classes"][0]["students"][2].update(left="2025-11-01"),
+        "classes[0].students[2].left",
+        "left (2025-11-01) before enrolling (2025-11-10)",
+    ),
+    (
+        "duplicate class",
+        lambda d: d["classes"].append(dict(copy.deepcopy(d["classes"][0]), id="c-x", students=[], courses=[])),
+        "classes[1].letter",
+        "class 5А is already classes[0]",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("mutate", "path", "message"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
-def test_problem_of_meaning_is_reported_at_its_path(small_school: Doc, mutate: Callable[[Doc], None], path: str,
-                                                    message: str) -> None:
+def test_problem_of_meaning_is_reported_at_its_path(
+    small_school: Doc, mutate: Callable[[Doc], None], path: str, message: str
+) -> None:
     mutate(small_school)
     assert check_schema(small_school) == (), "the case must be schema-valid"
     problems = check_semantics(small_school)
@@ -123,7 +242,13 @@ def test_every_problem_is_collected_in_document_order(small_school: Doc) -> None
     _eng(small_school)["subject"] = "fr"
     small_school["periods"][0]["end"] = "2025-08-31"  # before its start, and before the year
     paths = [p.path for p in check_semantics(small_school)]
-    assert paths == ["periods[0].end", "periods[0].end", f"{M}.marks[0].lesson", f"{M}.marks[3].student", f"{E}.subject"]
+    assert paths == [
+        "periods[0].end",
+        "periods[0].end",
+        f"{M}.marks[0].lesson",
+        f"{M}.marks[3].student",
+        f"{E}.subject",
+    ]
 
 
 def test_message_names_the_place_as_in_the_design() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from archiver.cli import demo_data, validate
+from archiver.cli import demo_data, render, validate
 from archiver.cli.main import cli, main
 
-__all__ = ["cli", "demo_data", "main", "validate"]
+__all__ = ["cli", "demo_data", "main", "render", "validate"]

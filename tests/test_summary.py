@@ -1,0 +1,74 @@
+"""The summary sheet of final grades: what it shows and the statistics schools compute."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from archiver.documents.summary import StatsPage, SummaryPage, class_summary
+from archiver.model import build_export
+from archiver.validation import validate_document
+
+Doc = dict[str, Any]
+
+
+def _summary(doc: Doc):  # type: ignore[no-untyped-def]
+    assert validate_document(doc) == ()
+    export = build_export(doc)
+    return class_summary(export, export.classes[0])
+
+
+def _math(doc: Doc) -> Doc:
+    return doc["classes"][0]["courses"][0]
+
+
+def test_statistics_follow_the_formula(small_school: Doc) -> None:
+    math = _math(small_school)
+    math["final_marks"] = []
+    math["period_marks"] = [
+        {"student": "s-1", "period": "year", "value": "5"},
+        {"student": "s-2", "period": "year", "value": "2"},
+        {"student": "s-3", "period": "year", "value": "осв"},
+    ]  # s-4 left in December: no year mark, not counted
+    summary = _summary(small_school)
+    stats = summary.pages[-1]
+    assert isinstance(stats, StatsPage)
+    (math_stats, english) = stats.subjects
+    assert math_stats.counts["5"] == 1 and math_stats.counts["2"] == 1 and math_stats.counts["осв"] == 1
+    assert math_stats.base == 2  # three marks, less the exempt student
+    assert (math_stats.success_pct, math_stats.quality_pct) == ("50,0", "50,0")
+    assert english.base == 0 and english.success_pct == "—"
+    # the class: s-1 passes with quality, s-2 fails, s-3 (only «осв») is not counted
+    assert (stats.overall.base, stats.overall.passing, stats.overall.good) == (2, 1, 1)
+
+
+def test_not_attested_fails_and_pass_counts(small_school: Doc) -> None:
+    math = _math(small_school)
+    math["final_marks"] = []
+    math["period_marks"] = [
+        {"student": "s-1", "period": "year", "value": "н/а"},
+        {"student": "s-2", "period": "year", "value": "3"},
+    ]
+    stats = _summary(small_school).pages[-1]
+    assert isinstance(stats, StatsPage)
+    math_stats = stats.subjects[0]
+    assert math_stats.base == 2 and math_stats.passing == 1 and math_stats.good == 0
+    assert (math_stats.success_pct, math_stats.quality_pct) == ("50,0", "0,0")
+
+
+def test_final_marks_are_used_where_the_grade_has_them(small_school: Doc) -> None:
+    _math(small_school)["final_marks"] = [{"student": "s-1", "kind": "final", "value": "5"}]
+    stats = _summary(small_school).pages[-1]
+    assert isinstance(stats, StatsPage)
+    assert stats.subjects[0].counts["5"] == 1 and stats.subjects[0].counts["4"] == 0
+
+
+def test_grid_has_every_period_and_year_column(small_school: Doc) -> None:
+    summary = _summary(small_school)
+    page = summary.pages[0]
+    assert isinstance(page, SummaryPage)
+    assert page.groups == (("Матем.", 6), ("Англ. яз.", 5))  # I–IV, Г (and И for math's final mark)
+    assert page.labels == ("I", "II", "III", "IV", "Г", "И", "I", "II", "III", "IV", "Г")
+    andreev = next(r for r in page.rows if r.name.startswith("Андреев"))
+    assert andreev.cells == ("4", "", "", "", "4", "4", "", "", "", "", "")
+    assert [r.number for r in page.rows] == [1, 2, 3, 4]
+    assert next(r for r in page.rows if r.name.startswith("Григорьева")).note == "выбыл(а) 20.12.2025"
