@@ -208,3 +208,56 @@ def test_demo_data_output_errors(tmp_path: Path) -> None:
     assert result.returncode == 2 and "is a directory" in result.stderr
     result = archiver("demo-data", "-o", str(tmp_path / "no" / "such" / "dir.json"))
     assert result.returncode == 2 and "no such directory" in result.stderr
+
+
+def test_render_a_class_volume_with_json_output(tmp_path: Path) -> None:
+    out = tmp_path / "5a.pdf"
+    result = archiver("--json", "render", str(SMALL), "--class", "5а", "--pdfa", "1b", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert payload["sheets"] == 5 and payload["pdfa"] == "1b" and payload["title_sheets"] == 1
+    assert [p["first_sheet"] for p in payload["parts"]] == [2, 4]
+    assert out.read_bytes().startswith(b"%PDF-1.4")
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_render_period_and_summary(tmp_path: Path) -> None:
+    quarter = archiver("render", str(SMALL), "--class", "5А", "--period", "q2", "-o", str(tmp_path / "q2.pdf"))
+    assert quarter.returncode == 0, quarter.stderr and "II четверть" in quarter.stdout
+    summary = archiver("render", str(SMALL), "--summary", "-o", str(tmp_path / "summary.pdf"))
+    assert summary.returncode == 0, summary.stderr
+    assert "Сводные ведомости итоговых оценок" in summary.stdout
+
+
+def test_render_pdfa_part_comes_from_the_configuration(tmp_path: Path) -> None:
+    (tmp_path / "archiver.toml").write_text('[render]\npdfa = "1b"\nworkers = 1\n', encoding="utf-8")
+    result = archiver("--json", "render", str(SMALL), "--class", "5А", "-o", "v.pdf", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["pdfa"] == "1b"
+    (tmp_path / "archiver.toml").write_text('[render]\npdfa = "2u"\n', encoding="utf-8")
+    bad = archiver("render", str(SMALL), "--class", "5А", "-o", "v.pdf", cwd=tmp_path)
+    assert bad.returncode == 2 and "pdfa must be one of 1b, 3b" in bad.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "expect"),
+    [
+        (["--class", "9Я"], "no class '9Я' in the export (classes: 5А)"),
+        (["--class", "5А", "--period", "q9"], "no period 'q9' in the export (periods: year, q1, q2, q3, q4)"),
+        (["--class", "5А", "--summary"], "give either --class CLASS or --summary"),
+        ([], "give either --class CLASS or --summary"),
+    ],
+)
+def test_render_refuses_what_is_not_there(tmp_path: Path, args: list[str], expect: str) -> None:
+    result = archiver("render", str(SMALL), *args, "-o", str(tmp_path / "x.pdf"))
+    assert result.returncode == 2 and expect in result.stderr, result.stderr
+    assert not (tmp_path / "x.pdf").exists()
+
+
+def test_render_of_an_invalid_export_writes_nothing(tmp_path: Path, small_school: dict[str, Any],
+                                                    write_json: Callable[..., Path]) -> None:
+    small_school["classes"][0]["courses"][0]["marks"][0]["student"] = "s-991"
+    out = tmp_path / "never.pdf"
+    result = archiver("render", str(write_json(small_school)), "--class", "5А", "-o", str(out))
+    assert result.returncode == 2 and "unknown student 's-991'" in result.stderr
+    assert not out.exists()
