@@ -219,6 +219,9 @@ def test_render_a_class_volume_with_json_output(tmp_path: Path) -> None:
     assert [p["first_sheet"] for p in payload["parts"]] == [2, 4]
     assert out.read_bytes().startswith(b"%PDF-1.4")
     assert not list(tmp_path.glob(".*.tmp"))
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~umask, "written with the usual permissions"
 
 
 def test_render_period_and_summary(tmp_path: Path) -> None:

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from pathlib import Path
 
 import click
 
 from archiver.cli.main import Runtime, cli
-from archiver.demo.generator import generate, write_document
+from archiver.demo.generator import document_json, generate
 from archiver.errors import BadInputError
+from archiver.files import write_atomically
 
 
 @cli.command("demo-data")
@@ -40,16 +39,8 @@ def demo_data(runtime: Runtime, students: int, seed: int, output: Path, force: b
     if not output.parent.exists():
         raise BadInputError(f"{output.parent}: no such directory")
     document = generate(students=students, seed=seed)
-    # Write beside the target and rename, so a reader never sees half a file.
-    handle, temporary = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".tmp")
-    os.close(handle)
-    try:
-        write_document(document, Path(temporary))
-        os.replace(temporary, output)
-    except OSError as exc:
-        Path(temporary).unlink(missing_ok=True)
-        raise BadInputError(f"{output}: cannot be written ({exc.strerror or exc})") from None
-    data = output.read_bytes()
+    data = document_json(document)
+    write_atomically(output, data)
     classes = document["classes"]
     payload = {
         "ok": True,

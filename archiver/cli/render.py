@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import click
@@ -13,6 +11,7 @@ from archiver.assemble import render_volume, workers
 from archiver.cli.main import Runtime, cli
 from archiver.documents.volumes import Volume, class_period_volume, class_year_volume, summary_volume
 from archiver.errors import BadInputError
+from archiver.files import write_atomically
 from archiver.importers import load_export
 from archiver.model import JournalExport
 from archiver.pdfa import VARIANTS, variant
@@ -54,7 +53,7 @@ def render(
         else _NoBar() as bar,
     ):
         rendered = render_volume(volume, chosen, executor, progress=bar.update)
-    _write_atomically(output, rendered.pdf)
+    write_atomically(output, rendered.pdf)
     runtime.emit(
         {
             "ok": True,
@@ -85,17 +84,6 @@ def _volume(export: JournalExport, class_name: str | None, period: str, summary:
         known = ", ".join(["year", *(p.id for p in export.periods if p.kind != "year")])
         raise BadInputError(f"no period {period!r} in the export (periods: {known})")
     return class_period_volume(export, klass, chosen)
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.replace(temporary, path)
-    except OSError as exc:
-        Path(temporary).unlink(missing_ok=True)
-        raise BadInputError(f"{path}: cannot be written ({exc.strerror or exc})") from None
 
 
 class _NoBar:

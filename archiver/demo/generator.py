@@ -113,10 +113,13 @@ def generate(students: int = 1000, seed: int = 1) -> dict[str, Any]:
     return _School(students, seed).build()
 
 
+def document_json(document: dict[str, Any]) -> bytes:
+    """The export as compact UTF-8 JSON (the same document always gives the same bytes)."""
+    return (json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+
+
 def write_document(document: dict[str, Any], path: Path) -> None:
-    """Write the export as compact UTF-8 JSON (the same document always gives the same bytes)."""
-    text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
-    path.write_text(text + "\n", encoding="utf-8")
+    path.write_bytes(document_json(document))
 
 
 def round_half_up(value: float) -> int:
