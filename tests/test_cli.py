@@ -257,8 +257,9 @@ def test_render_refuses_what_is_not_there(tmp_path: Path, args: list[str], expec
     assert not (tmp_path / "x.pdf").exists()
 
 
-def test_render_of_an_invalid_export_writes_nothing(tmp_path: Path, small_school: dict[str, Any],
-                                                    write_json: Callable[..., Path]) -> None:
+def test_render_of_an_invalid_export_writes_nothing(
+    tmp_path: Path, small_school: dict[str, Any], write_json: Callable[..., Path]
+) -> None:
     small_school["classes"][0]["courses"][0]["marks"][0]["student"] = "s-991"
     out = tmp_path / "never.pdf"
     result = archiver("render", str(write_json(small_school)), "--class", "5А", "-o", str(out))

@@ -6,6 +6,12 @@ from dataclasses import dataclass
 
 from archiver.documents.numerals import sheets_phrase
 
+# The director's signature place on the title sheet, in mm from the page's lower-left corner:
+# (left, bottom, width, height). The template draws it; the signer puts the visible signature there.
+SIGNATURE_BOX_MM = (105.0, 24.0, 82.0, 30.0)
+PAGE_MARGIN_LEFT_MM = 20.0
+PAGE_MARGIN_BOTTOM_MM = 10.0
+
 
 @dataclass(frozen=True)
 class ContentsEntry:
@@ -45,6 +51,15 @@ class TitleSheet:
     def certification(self) -> str:
         """«В томе пронумеровано и прошито 142 (сто сорок два) листа»."""
         return f"В томе пронумеровано и прошито {sheets_phrase(self.total_sheets)}"
+
+    @property
+    def signature_place_css(self) -> str:
+        """`position: fixed` places against the page area, inside the margins."""
+        left, bottom, width, height = SIGNATURE_BOX_MM
+        return (
+            f"left: {left - PAGE_MARGIN_LEFT_MM}mm; bottom: {bottom - PAGE_MARGIN_BOTTOM_MM}mm; "
+            f"width: {width}mm; height: {height}mm"
+        )
 
     @property
     def dense(self) -> bool:

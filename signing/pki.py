@@ -1,0 +1,168 @@
+"""A test PKI: root CA, the school's e-seal, the director, a TSA, an OCSP responder; test-only.
+
+Built with certomancer from a configuration written here, over EC P-256 keys generated on the spot, so
+nothing secret is ever committed. Every subject says it is a test certificate. The same architecture can
+be served over HTTP (TSA, OCSP, CRLs) by certomancer's Animator, which the tests do on loopback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+ARCH = "archiver-test"
+TEST_ORG = "ТЕСТОВЫЙ УЦ — только для проверки, не для реальных документов"
+ENTITIES = {
+    "root": "Тестовый корневой УЦ (ТЕСТ)",
+    "eseal": "Электронная печать школы (ТЕСТ)",
+    "director": "Директор школы (ТЕСТ)",
+    "director-revoked": "Директор школы, отозванный сертификат (ТЕСТ)",
+    "tsa": "Служба штампов времени (ТЕСТ)",
+    "ocsp": "OCSP-служба (ТЕСТ)",
+}
+
+
+@dataclass(frozen=True)
+class TestPki:
+    __test__ = False  # not a pytest test class
+
+    """The built architecture and where its keys are."""
+
+    config: Any  # certomancer.registry.CertomancerConfig
+    arch: Any  # certomancer PKIArchitecture
+    url_prefix: str
+
+    def cert_der(self, label: str) -> bytes:
+        from certomancer.registry import CertLabel
+
+        der: bytes = self.arch.get_cert(CertLabel(label)).dump()
+        return der
+
+    def pkcs12(self, label: str, passphrase: bytes | None) -> bytes:
+        from certomancer.registry import CertLabel
+
+        data: bytes = self.arch.package_pkcs12(CertLabel(label), password=passphrase)
+        return data
+
+    def wsgi_app(self) -> Any:
+        """TSA, OCSP and CRL services of this PKI as a WSGI application (certomancer's Animator)."""
+        from certomancer.integrations.animator import Animator, AnimatorArchStore
+
+        return Animator(AnimatorArchStore(self.config.pki_archs), with_web_ui=False)
+
+
+def build_test_pki(key_dir: Path, url_prefix: str, now: datetime, revoked_at: datetime | None = None) -> TestPki:
+    """Generate keys in `key_dir` (created) and the certificates of the test PKI around `now`."""
+    from certomancer.registry import ArchLabel, CertomancerConfig
+
+    key_dir.mkdir(parents=True, exist_ok=True)
+    for label in ENTITIES:
+        path = key_dir / f"{label}.key.pem"
+        if not path.exists():
+            key = ec.generate_private_key(ec.SECP256R1())
+            path.write_bytes(
+                key.private_bytes(
+                    serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+                )
+            )
+            path.chmod(0o600)
+    config = CertomancerConfig(
+        _config(now, revoked_at or now - timedelta(hours=1)),
+        key_search_dir=str(key_dir),
+        external_url_prefix=url_prefix,
+    )
+    return TestPki(config, config.get_pki_arch(ArchLabel(ARCH)), url_prefix)
+
+
+def _when(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S+0000")
+
+
+def _config(now: datetime, revoked_at: datetime) -> dict[str, Any]:
+    start = _when(now - timedelta(days=1))
+    ca_end = _when(now + timedelta(days=365 * 40))
+    leaf_end = _when(now + timedelta(days=365 * 3))
+
+    def leaf(usage: list[str], extra: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        return {
+            "issuer": "root",
+            "validity": {"valid-from": start, "valid-to": leaf_end},
+            "extensions": [
+                {"id": "key_usage", "critical": True, "smart-value": {"schema": "key-usage", "params": usage}},
+                {"id": "crl_distribution_points", "smart-value": {"schema": "crl-dist-url",
+                                                                  "params": {"crl-repo-names": ["root"]}}},
+                {"id": "authority_information_access", "smart-value": {"schema": "aia-urls",
+                                                                       "params": {"ocsp-responder-names": ["root"]}}},
+                *(extra or []),
+            ],
+        }  # fmt: skip
+
+    signer_usage = ["digital_signature", "non_repudiation"]
+    return {
+        "keysets": {ARCH: {"keys": {label: {"path": f"{label}.key.pem"} for label in ENTITIES}}},
+        "pki-architectures": {
+            ARCH: {
+                "keyset": ARCH,
+                "entity-defaults": {"country-name": "RU", "organization-name": TEST_ORG},
+                "entities": {label: {"common-name": name} for label, name in ENTITIES.items()},
+                "certs": {
+                    "root": {
+                        "subject": "root",
+                        "subject-key": "root",
+                        "issuer": "root",
+                        "authority-key": "root",
+                        "validity": {"valid-from": start, "valid-to": ca_end},
+                        "extensions": [
+                            {"id": "basic_constraints", "critical": True, "value": {"ca": True}},
+                            {
+                                "id": "key_usage",
+                                "critical": True,
+                                "smart-value": {
+                                    "schema": "key-usage",
+                                    "params": ["digital_signature", "key_cert_sign", "crl_sign"],
+                                },
+                            },
+                        ],
+                    },
+                    "eseal": leaf(signer_usage),
+                    "director": leaf(signer_usage),
+                    "director-revoked": {
+                        **leaf(signer_usage),
+                        "revocation": {"revoked-since": _when(revoked_at), "reason": "key_compromise"},
+                    },
+                    "tsa": {
+                        **leaf(["digital_signature"]),
+                        "extensions": [
+                            *leaf(["digital_signature"])["extensions"],
+                            {"id": "extended_key_usage", "critical": True, "value": ["time_stamping"]},
+                        ],
+                    },
+                    "ocsp": {
+                        "issuer": "root",
+                        "validity": {"valid-from": start, "valid-to": leaf_end},
+                        "extensions": [
+                            {
+                                "id": "key_usage",
+                                "critical": True,
+                                "smart-value": {"schema": "key-usage", "params": ["digital_signature"]},
+                            },
+                            {"id": "extended_key_usage", "critical": True, "value": ["ocsp_signing"]},
+                            {"id": "ocsp_no_check"},
+                        ],
+                    },
+                },
+                "services": {
+                    "ocsp": {"root": {"for-issuer": "root", "responder-cert": "ocsp", "signing-key": "ocsp"}},
+                    "crl-repo": {
+                        "root": {"for-issuer": "root", "signing-key": "root", "simulated-update-schedule": "P30D"}
+                    },
+                    "time-stamping": {"tsa": {"signing-key": "tsa", "signing-cert": "tsa"}},
+                },
+            }
+        },
+    }

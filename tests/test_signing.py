@@ -1,0 +1,281 @@
+"""Signing and validation on real PDFs with a real test PKI, TSA, OCSP responder and CRLs on loopback."""
+
+from __future__ import annotations
+
+import ast
+import io
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from asn1crypto import x509
+
+from archiver.assemble import render_volume
+from archiver.documents.volumes import class_year_volume
+from archiver.model import build_export
+from archiver.pdfa import variant
+from archiver.signature_mark import mark_pdf, signature_box_points
+from signing import SignatureRequest, load_pem, load_pkcs12, sign_pdf, validate_pdf
+from signing.errors import KeyError_
+from signing.pki import TestPki, build_test_pki
+from tests.pdfcheck import preflight, reader, xmp_text
+
+SMALL = Path(__file__).parent / "data" / "small_school.json"
+PASS = b"test-passphrase"
+
+
+@dataclass
+class Services:
+    pki: TestPki
+    url: str
+
+    @property
+    def root(self) -> bytes:
+        return self.pki.cert_der("root")
+
+    @property
+    def tsa_url(self) -> str:
+        return f"{self.url}/archiver-test/tsa/tsa"
+
+
+@pytest.fixture(scope="module")
+def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
+    from werkzeug.serving import make_server
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    pki = build_test_pki(tmp_path_factory.mktemp("keys"), url, datetime.now(UTC))
+    server = make_server("127.0.0.1", port, pki.wsgi_app(), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield Services(pki, url)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="module")
+def volumes() -> dict[str, bytes]:
+    export = build_export(json.loads(SMALL.read_text(encoding="utf-8")))
+    volume = class_year_volume(export, export.classes[0])
+    return {name: render_volume(volume, variant(name)).pdf for name in ("1b", "3b")}
+
+
+def _key(services: Services, label: str) -> object:
+    return load_pkcs12(services.pki.pkcs12(label, PASS), PASS)
+
+
+def _seal(pdf: bytes, services: Services, **kwargs: object) -> bytes:
+    return sign_pdf(pdf, _key(services, "eseal"), SignatureRequest("eseal", reason="Электронная печать", **kwargs))
+
+
+def _director(pdf: bytes, services: Services, label: str = "director", **kwargs: object) -> bytes:
+    key = _key(services, label)
+    cert = key.certificate  # type: ignore[attr-defined]
+    validity = cert["tbs_certificate"]["validity"]
+    appearance = mark_pdf(
+        key.serial_hex,  # type: ignore[attr-defined]
+        key.common_name,  # type: ignore[attr-defined]
+        validity["not_before"].native,
+        validity["not_after"].native,
+        datetime.now(UTC),
+        variant("1b"),
+    )
+    request = SignatureRequest(
+        "director", reason="Утверждаю", box=signature_box_points(), appearance_pdf=appearance, **kwargs
+    )
+    return sign_pdf(pdf, key, request)  # type: ignore[arg-type]
+
+
+# -- signing and the reports --------------------------------------------------------------------------
+
+
+def test_seal_validates_against_the_test_root(volumes: dict[str, bytes], services: Services) -> None:
+    signed = _seal(volumes["3b"], services)
+    report = validate_pdf(signed, [services.root])
+    assert report.indication == "PASSED", report
+    (sig,) = report.signatures
+    assert sig.intact and sig.valid and sig.trusted and sig.coverage == "ENTIRE_FILE"
+    assert sig.signer == "Электронная печать школы (ТЕСТ)" and sig.certificate_serial
+    assert sig.signing_time_claimed is not None and not sig.modified_after_signing
+
+
+def test_untrusted_root_is_indeterminate(volumes: dict[str, bytes], services: Services, tmp_path: Path) -> None:
+    other = build_test_pki(tmp_path / "other-keys", services.url, datetime.now(UTC))
+    signed = _seal(volumes["3b"], services)
+    report = validate_pdf(signed, [other.cert_der("root")])
+    assert (report.indication, report.sub_indication) == ("INDETERMINATE", "NO_CERTIFICATE_CHAIN_FOUND")
+
+
+def test_seal_and_director_both_pass_and_pdfa_1b_survives(
+    volumes: dict[str, bytes], services: Services, tmp_path: Path
+) -> None:
+    signed = _director(_seal(volumes["1b"], services), services)
+    report = validate_pdf(signed, [services.root])
+    assert report.indication == "PASSED", report
+    assert [s.field_name for s in report.signatures] == ["eseal", "director"]
+    assert all(s.indication == "PASSED" for s in report.signatures)
+    seal = report.signatures[0]
+    assert seal.coverage != "ENTIRE_FILE" and not seal.modified_after_signing  # a later signature is allowed
+    path = tmp_path / "signed.pdf"
+    path.write_bytes(signed)
+    result = preflight(path)
+    assert result.returncode == 0, result.stdout
+    text = reader(signed).pages[0].extract_text()
+    del text  # the mark is a form XObject of the widget; its text is checked below
+    widget = next(a.get_object() for a in reader(signed).pages[0]["/Annots"] if a.get_object()["/T"] == "director")
+    x1, y1, x2, y2 = (float(v) for v in widget["/Rect"])
+    assert (round(x1), round(y1), round(x2), round(y2)) == signature_box_points()
+
+
+def test_signed_pdfa_3b_keeps_identification_intent_and_source(volumes: dict[str, bytes], services: Services) -> None:
+    signed = _director(_seal(volumes["3b"], services), services)
+    assert "<pdfaid:part>3</pdfaid:part>" in xmp_text(signed)
+    document = reader(signed)
+    assert document.root_object["/OutputIntents"][0].get_object()["/S"] == "/GTS_PDFA1"
+    assert list(document.attachments) == ["2025-2026-c-5a-year.json"]
+    info = document.metadata
+    assert info is not None and "pyHanko" not in str(info.get("/Producer"))
+
+
+def test_mark_carries_the_gost_wording(services: Services) -> None:
+    key = _key(services, "director")
+    pdf = mark_pdf("1A2B", "Директор школы (ТЕСТ)", datetime(2026, 1, 1), datetime(2029, 1, 1),
+                   datetime(2026, 6, 20, 12, 0, tzinfo=UTC), variant("1b"))  # fmt: skip
+    text = " ".join(reader(pdf).pages[0].extract_text().split())
+    assert "ДОКУМЕНТ ПОДПИСАН ЭЛЕКТРОННОЙ ПОДПИСЬЮ" in text
+    assert "Сертификат: 1A2B" in text and "Владелец: Директор школы (ТЕСТ)" in text
+    assert "Действителен с 01.01.2026 по 01.01.2029" in text and "Подписан: 20.06.2026 12:00" in text
+    del key
+
+
+# -- damage and tampering ----------------------------------------------------------------------------------
+
+
+def _flip(data: bytes, offset: int) -> bytes:
+    return data[:offset] + bytes([data[offset] ^ 0x01]) + data[offset + 1 :]
+
+
+def test_flipped_bytes_fail_with_the_right_reason(volumes: dict[str, bytes], services: Services) -> None:
+    signed = _seal(volumes["3b"], services)
+    original = volumes["3b"]
+    page_stream = original.index(b"stream", len(original) // 2) + 40
+    in_page = validate_pdf(_flip(signed, page_stream), [services.root])
+    assert (in_page.indication, in_page.sub_indication) == ("FAILED", "HASH_FAILURE"), in_page
+    in_meta = validate_pdf(_flip(signed, signed.index(b"<pdfaid:part>") + 2), [services.root])
+    assert (in_meta.indication, in_meta.sub_indication) == ("FAILED", "HASH_FAILURE"), in_meta
+    start = signed.index(b"/Contents <", len(original)) + len(b"/Contents <")
+    end = signed.index(b">", start)
+    contents = len(signed[:end].rstrip(b"0")) - 12  # in the signature value, at the end of the CMS
+    digit = b"1" if signed[contents : contents + 1] != b"1" else b"2"
+    in_signature = validate_pdf(signed[:contents] + digit + signed[contents + 1 :], [services.root])
+    assert in_signature.indication == "FAILED", in_signature
+    assert in_signature.sub_indication in ("SIG_CRYPTO_FAILURE", "FORMAT_FAILURE", "HASH_FAILURE")
+
+
+def test_garbage_is_a_failed_report_not_an_exception(volumes: dict[str, bytes], services: Services) -> None:
+    signed = _seal(volumes["3b"], services)
+    for data in (signed[: len(signed) // 2], b"not a pdf at all", b"", volumes["3b"]):
+        report = validate_pdf(data, [services.root])
+        assert report.indication == "FAILED" and report.reason, data[:20]
+    assert validate_pdf(volumes["3b"], [services.root]).sub_indication == "NO_SIGNATURE_FOUND"
+
+
+def _append(signed: bytes, change: str) -> bytes:
+    """An incremental update appended after the signature, as a forger with pypdf would write it."""
+    from pypdf import PdfWriter
+    from pypdf.annotations import FreeText
+
+    writer = PdfWriter(io.BytesIO(signed), incremental=True)
+    if change == "page":
+        writer.add_blank_page(595, 842)
+    else:
+        writer.add_annotation(page_number=1, annotation=FreeText(text="исправлено", rect=(50, 50, 200, 80)))
+    out = io.BytesIO()
+    writer.write(out)
+    assert out.getvalue().startswith(signed[:1000])
+    return out.getvalue()
+
+
+def test_added_page_after_signing_is_reported(volumes: dict[str, bytes], services: Services) -> None:
+    signed = _seal(volumes["3b"], services)
+    report = validate_pdf(_append(signed, "page"), [services.root])
+    (sig,) = report.signatures
+    assert sig.intact and sig.modified_after_signing and sig.coverage != "ENTIRE_FILE"
+    assert (report.indication, report.sub_indication) == ("FAILED", "MODIFIED_AFTER_SIGNING"), report
+
+
+def test_annotation_added_after_signing_is_reported(volumes: dict[str, bytes], services: Services) -> None:
+    signed = _seal(volumes["3b"], services)
+    (sig,) = validate_pdf(_append(signed, "annotation"), [services.root]).signatures
+    assert sig.intact and sig.modified_after_signing
+    assert sig.modification_level in ("ANNOTATIONS", "OTHER")
+
+
+# -- timestamps, revocation, long-term data --------------------------------------------------------------
+
+
+def test_timestamped_long_term_signature_validates_offline(volumes: dict[str, bytes], services: Services) -> None:
+    signed = _seal(volumes["3b"], services, timestamp_url=services.tsa_url, long_term=True,
+                   trust_roots=(services.root,))  # fmt: skip
+    assert b"/DSS" in signed
+    online = validate_pdf(signed, [services.root], allow_fetching=True)
+    assert online.indication == "PASSED", online
+    offline = validate_pdf(signed, [services.root], allow_fetching=False)
+    assert offline.indication == "PASSED", offline
+    (sig,) = offline.signatures
+    assert sig.long_term_data and sig.timestamp_valid and sig.timestamp_time is not None
+
+
+def test_revoked_director_fails(volumes: dict[str, bytes], services: Services) -> None:
+    signed = _director(volumes["3b"], services, label="director-revoked")
+    report = validate_pdf(signed, [services.root], allow_fetching=True)
+    assert (report.indication, report.sub_indication) == ("FAILED", "REVOKED"), report
+
+
+# -- keys ---------------------------------------------------------------------------------------------------
+
+
+def test_wrong_passphrase_is_a_clear_error(services: Services) -> None:
+    with pytest.raises(KeyError_, match="PKCS#12"):
+        load_pkcs12(services.pki.pkcs12("eseal", PASS), b"wrong")
+    with pytest.raises(KeyError_):
+        load_pkcs12(b"garbage", PASS)
+
+
+def test_pem_key_and_chain(volumes: dict[str, bytes], services: Services, tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    key, cert, _ = pkcs12.load_key_and_certificates(services.pki.pkcs12("eseal", PASS), PASS)
+    assert key is not None and cert is not None
+    pem_key = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.BestAvailableEncryption(PASS))  # fmt: skip
+    signer = load_pem(pem_key, cert.public_bytes(serialization.Encoding.PEM), [services.root], passphrase=PASS)
+    signed = sign_pdf(volumes["3b"], signer, SignatureRequest("eseal"))
+    assert validate_pdf(signed, [services.root]).indication == "PASSED"
+
+
+def test_test_certificates_say_they_are_for_tests(services: Services) -> None:
+    for label in ("root", "eseal", "director", "tsa"):
+        cert = x509.Certificate.load(services.pki.cert_der(label))
+        subject = cert.subject.human_friendly
+        assert "ТЕСТ" in subject, subject
+
+
+def test_signing_never_imports_archiver() -> None:
+    for path in (Path(__file__).parent.parent / "signing").glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names.append(node.module)
+            assert not any(n == "archiver" or n.startswith("archiver.") for n in names), path
