@@ -90,7 +90,7 @@ def sign_pdf(pdf: bytes, key: KeySigner, request: SignatureRequest) -> bytes:
             layout_rule = SimpleBoxLayoutRule(
                 x_align=AxisAlignment.ALIGN_MIN,
                 y_align=AxisAlignment.ALIGN_MIN,
-                margins=Margins.uniform(0),
+                margins=Margins.uniform(0),  # type: ignore[no-untyped-call]
                 inner_content_scaling=InnerScaling.NO_SCALING,
             )
             stamp_style = StaticStampStyle.from_pdf_file(str(appearance), border_width=0, background_layout=layout_rule)
