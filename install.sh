@@ -11,6 +11,7 @@ DEBIAN_PACKAGES=(
   libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0                       # WeasyPrint
   default-jre-headless libpdfbox2-java libactivation-java libjaxb-api-java   # PDFBox Preflight (tests)
   poppler-utils                                                               # pdftoppm (tests)
+  softhsm2                                                                    # a PKCS#11 token (tests)
 )
 
 missing=()

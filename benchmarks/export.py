@@ -1,6 +1,6 @@
 """Generate, write, read and validate the demo school's export; print seconds and sizes.
 
-    python benchmarks/export.py [--students 1000]
+python benchmarks/export.py [--students 1000]
 """
 
 from __future__ import annotations

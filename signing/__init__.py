@@ -5,10 +5,11 @@ frozen reports, so it can be tested, reused and replaced (a GOST signer) on its 
 """
 
 from signing.keys import KeySigner, load_pem, load_pkcs11, load_pkcs12
-from signing.sign import SignatureRequest, sign_pdf
+from signing.sign import ExternalCmsSigner, SignatureRequest, sign_pdf, sign_pdf_external
 from signing.validate import SignatureReport, ValidationReport, validate_pdf
 
 __all__ = [
+    "ExternalCmsSigner",
     "KeySigner",
     "SignatureReport",
     "SignatureRequest",
@@ -17,5 +18,6 @@ __all__ = [
     "load_pkcs11",
     "load_pkcs12",
     "sign_pdf",
+    "sign_pdf_external",
     "validate_pdf",
 ]

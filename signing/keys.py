@@ -73,7 +73,9 @@ def load_pkcs11(library: str, token_label: str, key_label: str, pin: bytes | Non
             token_criteria=TokenCriteria(label=token_label),
             user_pin=pin.decode("utf-8") if pin is not None else None,
         )
-        signer = p11.PKCS11Signer(session, key_label=key_label, cert_label=key_label)
+        # Hash here and ask the token for the raw signature: tokens differ in which combined
+        # hash-and-sign mechanisms they offer (SoftHSM has no CKM_ECDSA_SHA256), all have the raw ones.
+        signer = p11.PKCS11Signer(session, key_label=key_label, cert_label=key_label, use_raw_mechanism=True)
         cert = signer.signing_cert
     except Exception as exc:
         raise KeyError_(f"the PKCS#11 token {token_label!r} cannot be used: {_reason(exc)}") from None

@@ -8,19 +8,23 @@ the default pyHanko stamp uses a non-embedded Courier that garbles Cyrillic.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
+from asn1crypto import cms, x509
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.layout import AxisAlignment, InnerScaling, Margins, SimpleBoxLayoutRule
 from pyhanko.sign import fields, signers
+from pyhanko.sign.signers.pdf_signer import PdfTBSDocument
 from pyhanko.sign.timestamps import HTTPTimeStamper
 from pyhanko.stamp import StaticStampStyle
 from pyhanko.stamp.noop import NoOpStampStyle
 from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from signing.errors import SigningError
 from signing.keys import KeySigner
@@ -56,35 +60,95 @@ def sign_pdf(pdf: bytes, key: KeySigner, request: SignatureRequest) -> bytes:
     """The document with one more signature, appended as an incremental update."""
     if request.long_term and not request.trust_roots:
         raise SigningError("long-term validation data needs the trust roots to build the chains")
-    try:
-        writer = _KeepMetadataWriter(io.BytesIO(pdf), strict=False)
-    except Exception as exc:
-        raise SigningError(f"the document cannot be read as a PDF: {exc}") from None
-    context: ValidationContext | None = None
-    if request.long_term:
-        context = validation_context(request.trust_roots, allow_fetching=True)
-    meta = signers.PdfSignatureMetadata(
-        field_name=request.field_name,
-        reason=request.reason,
-        location=request.location,
-        subfilter=fields.SigSeedSubFilter.PADES,
-        md_algorithm="sha256",
-        embed_validation_info=request.long_term,
-        validation_context=context,
-        use_pades_lta=False,
-    )
-    # PDF/A wants every widget to have an appearance, and pyHanko gives a truly invisible (zero-sized)
-    # widget none: an "invisible" seal is a 1 pt widget in the page corner whose appearance is empty.
-    spec = fields.SigFieldSpec(
-        sig_field_name=request.field_name, on_page=request.page, box=request.box or INVISIBLE_BOX
-    )
+    context = validation_context(request.trust_roots, allow_fetching=True) if request.long_term else None
     timestamper = HTTPTimeStamper(request.timestamp_url, timeout=20) if request.timestamp_url else None
-    with tempfile.TemporaryDirectory(prefix="signing-") as tmp:
+    with _Prepared(pdf, request, key.signer, context, timestamper) as prepared:
+        try:
+            out = prepared.pdf_signer.sign_pdf(prepared.writer)
+        except Exception as exc:
+            raise SigningError(f"signing failed: {_first_line(exc)}") from None
+    data: bytes = out.getvalue()
+    return data
+
+
+def sign_pdf_external(pdf: bytes, external: ExternalCmsSigner, request: SignatureRequest) -> bytes:
+    """Sign with a signer that only sees the document digest and returns a CMS signature (a GOST tool).
+
+    The signature field, its appearance and the byte ranges are prepared here; the external signer gets
+    the SHA-256 digest of the signed byte ranges and returns a detached CMS SignedData, which is embedded
+    as it is. Timestamps and long-term data are the external tool's business on this path.
+    """
+    if request.timestamp_url or request.long_term:
+        raise SigningError("an external signer adds its own timestamp and validation data")
+    try:
+        cert = x509.Certificate.load(external.certificate())
+    except Exception as exc:
+        raise SigningError(f"the external signer's certificate cannot be read: {_first_line(exc)}") from None
+    placeholder = signers.ExternalSigner(
+        signing_cert=cert,
+        cert_registry=SimpleCertificateStore.from_certs([cert]),  # type: ignore[no-untyped-call]
+        signature_value=bytes(external.signature_size),
+    )
+    with _Prepared(pdf, request, placeholder, None, None) as prepared:
+        try:
+            digest, _, output = asyncio.run(
+                prepared.pdf_signer.async_digest_doc_for_signing(
+                    prepared.writer, bytes_reserved=external.signature_size
+                )
+            )
+            # The external tool runs outside any event loop: it may well start one of its own.
+            signed_data = external.sign_digest(digest.document_digest, "sha256")
+            asyncio.run(PdfTBSDocument.async_finish_signing(output, digest, cms.ContentInfo.load(signed_data)))
+        except SigningError:
+            raise
+        except Exception as exc:
+            raise SigningError(f"external signing failed: {_first_line(exc)}") from None
+    output.seek(0)
+    result: bytes = output.read()
+    return result
+
+
+class ExternalCmsSigner(Protocol):
+    """A signer outside pyHanko: it gets a digest and returns a detached CMS signature (DER)."""
+
+    signature_size: int  # bytes to reserve in the file for the CMS
+
+    def certificate(self) -> bytes: ...
+
+    def sign_digest(self, digest: bytes, digest_algorithm: str) -> bytes: ...
+
+
+class _Prepared:
+    """The writer, the field and the pyHanko signer for one signature; cleans up the appearance file."""
+
+    def __init__(
+        self, pdf: bytes, request: SignatureRequest, signer: Any, context: ValidationContext | None, timestamper: Any
+    ) -> None:
+        try:
+            self.writer = _KeepMetadataWriter(io.BytesIO(pdf), strict=False)
+        except Exception as exc:
+            raise SigningError(f"the document cannot be read as a PDF: {_first_line(exc)}") from None
+        self._tmp = tempfile.TemporaryDirectory(prefix="signing-")
+        meta = signers.PdfSignatureMetadata(
+            field_name=request.field_name,
+            reason=request.reason,
+            location=request.location,
+            subfilter=fields.SigSeedSubFilter.PADES,
+            md_algorithm="sha256",
+            embed_validation_info=request.long_term,
+            validation_context=context,
+            use_pades_lta=False,
+        )
+        # PDF/A wants every widget to have an appearance, and pyHanko gives a truly invisible (zero-sized)
+        # widget none: an "invisible" seal is a 1 pt widget in the page corner whose appearance is empty.
+        spec = fields.SigFieldSpec(
+            sig_field_name=request.field_name, on_page=request.page, box=request.box or INVISIBLE_BOX
+        )
         stamp_style: Any = NoOpStampStyle()
         if request.appearance_pdf is not None:
             if request.box is None:
                 raise SigningError("an appearance needs a box to be drawn in")
-            appearance = Path(tmp) / "appearance.pdf"
+            appearance = Path(self._tmp.name) / "appearance.pdf"
             appearance.write_bytes(request.appearance_pdf)
             # The appearance is drawn at its own size from the box's corner: it is rendered to fit.
             layout_rule = SimpleBoxLayoutRule(
@@ -94,24 +158,28 @@ def sign_pdf(pdf: bytes, key: KeySigner, request: SignatureRequest) -> bytes:
                 inner_content_scaling=InnerScaling.NO_SCALING,
             )
             stamp_style = StaticStampStyle.from_pdf_file(str(appearance), border_width=0, background_layout=layout_rule)
-        if request.appearance_pdf is None:
+        else:
             # The field is made first, with an (empty) appearance stream of its own, which the no-op
             # stamp then leaves in place.
-            fields.append_signature_field(writer, spec)
-        pdf_signer = signers.PdfSigner(
+            try:
+                fields.append_signature_field(self.writer, spec)
+            except Exception as exc:
+                raise SigningError(f"the signature field cannot be added: {_first_line(exc)}") from None
+        self.pdf_signer = signers.PdfSigner(
             meta,
-            signer=key.signer,
+            signer=signer,
             timestamper=timestamper,
             stamp_style=stamp_style,
             new_field_spec=spec if request.appearance_pdf is not None else None,
         )
-        try:
-            out = pdf_signer.sign_pdf(writer)
-        except SigningError:
-            raise
-        except Exception as exc:
-            raise SigningError(
-                f"signing failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
-            ) from None
-    data: bytes = out.getvalue()
-    return data
+
+    def __enter__(self) -> _Prepared:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._tmp.cleanup()
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:300]

@@ -279,3 +279,92 @@ def test_signing_never_imports_archiver() -> None:
             if isinstance(node, ast.ImportFrom) and node.module:
                 names.append(node.module)
             assert not any(n == "archiver" or n.startswith("archiver.") for n in names), path
+
+
+# -- other key sources and signers ---------------------------------------------------------------------
+
+
+class _DigestOnlyTool:
+    """Stands in for an external (GOST) signing tool: it sees only the digest and returns a CMS blob."""
+
+    def __init__(self, key: object) -> None:
+        self._key = key
+        self.signature_size = 16_384
+        self.digests: list[bytes] = []
+
+    def certificate(self) -> bytes:
+        der: bytes = self._key.certificate.dump()  # type: ignore[attr-defined]
+        return der
+
+    def sign_digest(self, digest: bytes, digest_algorithm: str) -> bytes:
+        self.digests.append(digest)
+        import asyncio
+
+        signer = self._key.signer  # type: ignore[attr-defined]
+        content_info = asyncio.run(signer.async_sign(data_digest=digest, digest_algorithm=digest_algorithm,
+                                                     use_pades=True))  # fmt: skip
+        der: bytes = content_info.dump()
+        return der
+
+
+def test_external_signer_gets_a_digest_and_returns_cms(volumes: dict[str, bytes], services: Services) -> None:
+    from signing import sign_pdf_external
+
+    tool = _DigestOnlyTool(_key(services, "director"))
+    signed = sign_pdf_external(volumes["3b"], tool, SignatureRequest("director"))
+    assert len(tool.digests) == 1 and len(tool.digests[0]) == 32
+    report = validate_pdf(signed, [services.root])
+    assert report.indication == "PASSED", report
+    assert report.signatures[0].signer == "Директор школы (ТЕСТ)"
+
+
+def test_pkcs11_token(volumes: dict[str, bytes], services: Services, tmp_path: Path) -> None:
+    """A key on a real software token (SoftHSM2), as a school's smart card or HSM would hold it."""
+    import os
+    import shutil
+    import subprocess
+
+    from signing import load_pkcs11
+
+    library = "/usr/lib/softhsm/libsofthsm2.so"
+    if shutil.which("softhsm2-util") is None or not Path(library).exists():
+        raise RuntimeError("SoftHSM2 is not installed: run ./install.sh (Debian softhsm2)")
+    tokens = tmp_path / "tokens"
+    tokens.mkdir()
+    conf = tmp_path / "softhsm2.conf"
+    conf.write_text(f"directories.tokendir = {tokens}\nobjectstore.backend = file\nlog.level = ERROR\n")
+    os.environ["SOFTHSM2_CONF"] = str(conf)
+    subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", "archiver", "--pin", "1234",
+                    "--so-pin", "123456"], check=True, capture_output=True)  # fmt: skip
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    key, cert, _ = pkcs12.load_key_and_certificates(services.pki.pkcs12("director", PASS), PASS)
+    assert key is not None and cert is not None
+    key_file = tmp_path / "director.pem"
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))  # fmt: skip
+    subprocess.run(["softhsm2-util", "--import", str(key_file), "--token", "archiver", "--label", "director",
+                    "--id", "01", "--pin", "1234"], check=True, capture_output=True)  # fmt: skip
+    key_file.unlink()
+    import pkcs11
+    from pkcs11 import Attribute, CertificateType, ObjectClass
+
+    token = pkcs11.lib(library).get_token(token_label="archiver")
+    with token.open(rw=True, user_pin="1234") as session:
+        der = cert.public_bytes(serialization.Encoding.DER)
+        session.create_object({
+            Attribute.CLASS: ObjectClass.CERTIFICATE,
+            Attribute.CERTIFICATE_TYPE: CertificateType.X_509,
+            Attribute.TOKEN: True,
+            Attribute.LABEL: "director",
+            Attribute.ID: b"\x01",
+            Attribute.VALUE: der,
+            Attribute.SUBJECT: x509.Certificate.load(der).subject.dump(),
+        })  # fmt: skip
+    signer = load_pkcs11(library, "archiver", "director", b"1234")
+    signed = sign_pdf(volumes["3b"], signer, SignatureRequest("director"))
+    report = validate_pdf(signed, [services.root])
+    assert report.indication == "PASSED", report
+    with pytest.raises(KeyError_, match="PKCS#11"):
+        load_pkcs11(library, "archiver", "director", b"0000")
