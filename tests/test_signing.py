@@ -318,9 +318,10 @@ def test_external_signer_gets_a_digest_and_returns_cms(volumes: dict[str, bytes]
     assert report.signatures[0].signer == "Директор школы (ТЕСТ)"
 
 
-def test_pkcs11_token(volumes: dict[str, bytes], services: Services, tmp_path: Path) -> None:
+def test_pkcs11_token(
+    volumes: dict[str, bytes], services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A key on a real software token (SoftHSM2), as a school's smart card or HSM would hold it."""
-    import os
     import shutil
     import subprocess
 
@@ -333,7 +334,7 @@ def test_pkcs11_token(volumes: dict[str, bytes], services: Services, tmp_path: P
     tokens.mkdir()
     conf = tmp_path / "softhsm2.conf"
     conf.write_text(f"directories.tokendir = {tokens}\nobjectstore.backend = file\nlog.level = ERROR\n")
-    os.environ["SOFTHSM2_CONF"] = str(conf)
+    monkeypatch.setenv("SOFTHSM2_CONF", str(conf))
     subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", "archiver", "--pin", "1234",
                     "--so-pin", "123456"], check=True, capture_output=True)  # fmt: skip
     from cryptography.hazmat.primitives import serialization
