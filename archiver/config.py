@@ -39,13 +39,53 @@ class RenderConfig:
 
 
 @dataclass(frozen=True)
+class CatalogConfig:
+    """[catalog]: an SQLAlchemy URL (SQLite by default, PostgreSQL for a shared service)."""
+
+    url: str = "sqlite:///catalog.sqlite"
+
+
+@dataclass(frozen=True)
+class SigningConfig:
+    """[signing]: the school's e-seal (service key), trust anchors, and an optional TSA."""
+
+    eseal_key: str = ""  # PKCS#12 file
+    eseal_passphrase_file: str = ""
+    trust_roots: tuple[str, ...] = ()  # PEM or DER files
+    tsa_url: str = ""  # an RFC 3161 time-stamping service; empty: no timestamps
+
+
+@dataclass(frozen=True)
 class Config:
     input: InputConfig = field(default_factory=InputConfig)
     render: RenderConfig = field(default_factory=RenderConfig)
+    catalog: CatalogConfig = field(default_factory=CatalogConfig)
+    signing: SigningConfig = field(default_factory=SigningConfig)
+    repositories: tuple[tuple[str, Path], ...] = ()  # [repositories] name = "path", two or more
     source: Path | None = None  # the file it was read from, if any
 
+    def catalog_url(self) -> str:
+        """The catalog URL, a relative SQLite path taken from the configuration file's directory."""
+        url = self.catalog.url
+        prefix = "sqlite:///"
+        if url.startswith(prefix) and not url.startswith(prefix + "/") and url != prefix + ":memory:":
+            return prefix + str(self.path(url[len(prefix) :]))
+        return url
 
-_SECTIONS: dict[str, type] = {"input": InputConfig, "render": RenderConfig}
+    def path(self, value: str) -> Path:
+        """A path from the configuration, relative to the configuration file's directory."""
+        path = Path(value)
+        if path.is_absolute() or self.source is None:
+            return path
+        return self.source.parent / path
+
+
+_SECTIONS: dict[str, type] = {
+    "input": InputConfig,
+    "render": RenderConfig,
+    "catalog": CatalogConfig,
+    "signing": SigningConfig,
+}
 
 
 def load_config(path: Path, *, required: bool) -> Config:
@@ -73,13 +113,33 @@ def config_from_mapping(mapping: Mapping[str, Any], where: str, source: Path | N
     """A `Config` from parsed TOML; every unknown section or key and every wrong type is an error."""
     sections: dict[str, Any] = {}
     for name, value in mapping.items():
-        if name not in _SECTIONS:
-            known = ", ".join(f"[{s}]" for s in _SECTIONS)
+        if name not in (*_SECTIONS, "repositories"):
+            known = ", ".join(f"[{s}]" for s in (*_SECTIONS, "repositories"))
             raise ConfigError(f"{where}: unknown section [{name}] (known: {known})")
         if not isinstance(value, Mapping):
             raise ConfigError(f"{where}: [{name}] must be a table")
-        sections[name] = _section(_SECTIONS[name], value, f"{where}: [{name}]")
+        if name == "repositories":
+            sections[name] = _repositories(value, f"{where}: [repositories]", source)
+        else:
+            sections[name] = _section(_SECTIONS[name], value, f"{where}: [{name}]")
     return Config(source=source, **sections)
+
+
+def _repositories(mapping: Mapping[str, Any], where: str, source: Path | None) -> tuple[tuple[str, Path], ...]:
+    out: list[tuple[str, Path]] = []
+    for name, value in mapping.items():
+        if not isinstance(value, str) or not value:
+            raise ConfigError(f"{where} {name} must be the path of a directory")
+        if not name.replace("-", "").replace("_", "").isalnum():
+            raise ConfigError(f"{where} {name!r}: repository names are letters, digits, '-' and '_'")
+        path = Path(value)
+        if not path.is_absolute() and source is not None:
+            path = source.parent / path
+        out.append((name, path))
+    resolved = [p.resolve() for _, p in out]
+    if len(set(resolved)) != len(resolved):
+        raise ConfigError(f"{where} two repositories are the same directory")
+    return tuple(out)
 
 
 def _section(cls: type, mapping: Mapping[str, Any], where: str) -> Any:
@@ -89,6 +149,8 @@ def _section(cls: type, mapping: Mapping[str, Any], where: str) -> Any:
         if key not in known:
             raise ConfigError(f"{where} unknown key {key!r} (known: {', '.join(known)})")
         expected = type(getattr(cls(), key))
+        if expected is tuple and isinstance(value, list) and all(isinstance(v, str) for v in value):
+            value = tuple(value)
         if isinstance(value, bool) or not isinstance(value, expected):
             raise ConfigError(f"{where} {key} must be {expected.__name__}, not {type(value).__name__}")
         values[key] = value

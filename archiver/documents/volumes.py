@@ -43,6 +43,7 @@ class Volume:
     created: datetime
     source: JournalExport  # the data the volume is rendered from, embedded in PDF/A-3
     source_name: str
+    class_name: str | None = None  # «5А» for a class's volumes
 
 
 def class_year_volume(export: JournalExport, klass: SchoolClass) -> Volume:
@@ -118,6 +119,7 @@ def _class_volume(export: JournalExport, klass: SchoolClass, period: Period | No
         created=_created(export, period),
         source=class_subset(export, klass, until),
         source_name=f"{export.academic_year.id}-{klass.id}-{suffix}.json",
+        class_name=klass.name,
     )
 
 

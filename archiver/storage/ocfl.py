@@ -63,10 +63,12 @@ class OcflRepository:
         for place in (self.root, self.staging):
             try:
                 place.mkdir(parents=True, exist_ok=True)
-                probe = tempfile.NamedTemporaryFile(dir=place, prefix=".probe-", delete=True)
-                probe.close()
+                with tempfile.NamedTemporaryFile(dir=place, prefix=".probe-"):
+                    pass
             except OSError as exc:
-                raise StorageError(f"repository {self.name!r}: {place} is not writable ({exc.strerror or exc})") from None
+                raise StorageError(
+                    f"repository {self.name!r}: {place} is not writable ({exc.strerror or exc})"
+                ) from None
 
     def object_ids(self) -> list[str]:
         return sorted(p.name for p in self.root.iterdir() if (p / OBJECT_DECLARATION).is_file())
@@ -153,7 +155,8 @@ class OcflRepository:
         state = inventory["versions"][version or inventory["head"]]["state"]
         for digest, paths in state.items():
             if logical_path in paths:
-                return self._object(object_id) / inventory["manifest"][digest][0]
+                content: str = inventory["manifest"][digest][0]
+                return self._object(object_id) / content
         raise StorageError(f"repository {self.name!r}: {object_id} has no file {logical_path!r}")
 
     def remove(self, object_id: str) -> None:
@@ -185,9 +188,7 @@ def _next_inventory(
     created: datetime,
 ) -> dict[str, Any]:
     manifest: dict[str, list[str]] = {k: list(v) for k, v in (previous or {}).get("manifest", {}).items()}
-    fixity: dict[str, list[str]] = {
-        k: list(v) for k, v in (previous or {}).get("fixity", {}).get("sha256", {}).items()
-    }
+    fixity: dict[str, list[str]] = {k: list(v) for k, v in (previous or {}).get("fixity", {}).get("sha256", {}).items()}
     state: dict[str, list[str]] = {}
     for logical, data in sorted(files.items()):
         if logical.startswith("/") or ".." in logical.split("/") or not logical:

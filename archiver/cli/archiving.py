@@ -1,0 +1,195 @@
+"""`archiver archive quarter|year`, `archiver sign`, `archiver status`, `retention`, `dispose`."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import click
+
+from archiver.cli.main import Runtime, cli
+from archiver.cli.opening import open_archive
+from archiver.errors import BadInputError
+from archiver.importers import load_export
+from archiver.pipeline import CaseResult
+from archiver.roles import require
+from archiver.secrets import read_passphrase
+from archiver.workflows import archive_period, archive_year, dispose, retention_rows, set_hold, sign_pending, status
+from signing import load_pkcs12
+from signing.errors import SigningError
+
+
+class _Bar:
+    """A progress bar on stderr when it is a terminal and output is not JSON."""
+
+    def __init__(self, runtime: Runtime, length: int, label: str) -> None:
+        self._bar: Any = None
+        if not runtime.json and sys.stderr.isatty() and length:
+            self._bar = click.progressbar(length=length, label=label, file=sys.stderr, show_pos=True)
+
+    def __enter__(self) -> _Bar:
+        if self._bar is not None:
+            self._bar.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(*exc)
+
+    def update(self, steps: int) -> None:
+        if self._bar is not None:
+            self._bar.update(steps)
+
+
+def _report(runtime: Runtime, results: list[CaseResult], verb: str) -> None:
+    payload = {"ok": True, "cases": [asdict(r) for r in results]}
+    lines = [f"{r.case_id}: {r.outcome} ({r.sheets} sheets) — {r.title}" for r in results]
+    lines.append(f"{len(results)} case(s) {verb}")
+    runtime.emit(payload, "\n".join(lines))
+
+
+@cli.group()
+def archive() -> None:
+    """Archive a period or the year: each case sealed, stored in every repository, catalogued."""
+
+
+@archive.command("quarter")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--period", "period_id", required=True, help="The period's id in the export (q1 … q4, h1, ...).")
+@click.option("--class", "class_names", multiple=True, metavar="CLASS", help="Only these classes (repeatable).")
+@click.pass_obj
+def archive_quarter(runtime: Runtime, file: Path, period_id: str, class_names: tuple[str, ...]) -> None:
+    """Each class's archive copy at the end of a period; it supersedes the class's earlier copy."""
+    archive_ = open_archive(runtime)
+    require(archive_.catalog, runtime.user, "archive", f"{file}:{period_id}")
+    export = load_export(file, format=runtime.config.input.format, limits=runtime.config.input.limits())
+    period = next((p for p in export.periods if p.id == period_id and p.kind != "year"), None)
+    if period is None:
+        known = ", ".join(p.id for p in export.periods if p.kind != "year")
+        raise BadInputError(f"no period {period_id!r} in the export (periods: {known})")
+    count = len(class_names) or len(export.classes)
+    with _Bar(runtime, count, f"{period.name}") as bar:
+        results = archive_period(archive_, export, period, class_names, runtime.user, progress=bar.update)
+    _report(runtime, results, "archived")
+
+
+@archive.command("year")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.pass_obj
+def archive_year_command(runtime: Runtime, file: Path) -> None:
+    """Every class's journal volume and the school's summary volume, sealed and awaiting the director."""
+    archive_ = open_archive(runtime)
+    require(archive_.catalog, runtime.user, "archive", f"{file}:year")
+    export = load_export(file, format=runtime.config.input.format, limits=runtime.config.input.limits())
+    with _Bar(runtime, len(export.classes) + 1, "Год") as bar:
+        results = archive_year(archive_, export, runtime.user, progress=bar.update)
+    _report(runtime, results, "archived")
+
+
+@cli.command()
+@click.option("--case", "case_id", help="Sign this case only.")
+@click.option("--pending", is_flag=True, help="Sign every case awaiting the director's signature.")
+@click.option("--key", type=click.Path(path_type=Path), required=True, help="The director's PKCS#12 file.")
+@click.option("--passphrase-file", type=click.Path(path_type=Path), help="Read the passphrase from this file.")
+@click.pass_obj
+def sign(runtime: Runtime, case_id: str | None, pending: bool, key: Path, passphrase_file: Path | None) -> None:
+    """The director signs volumes awaiting signature, each as a new version of its case.
+
+    The passphrase is asked once for the whole batch (or read from --passphrase-file or
+    ARCHIVER_KEY_PASSPHRASE); it is never stored.
+    """
+    if pending == (case_id is not None):
+        raise click.UsageError("give either --case ID or --pending")
+    archive_ = open_archive(runtime)
+    require(archive_.catalog, runtime.user, "sign", case_id or "pending")
+    prompt = (lambda text: click.prompt(text, hide_input=True, err=True)) if sys.stdin.isatty() else None
+    passphrase = read_passphrase(passphrase_file, prompt=prompt, what=key.name)
+    try:
+        director = load_pkcs12(key.read_bytes(), passphrase)
+    except OSError as exc:
+        raise BadInputError(f"{key}: cannot be read ({exc.strerror or exc})") from None
+    except SigningError as exc:
+        raise BadInputError(f"{key}: {exc}") from None
+    with _Bar(runtime, 0, "Подпись") as bar:
+        results = sign_pending(archive_, director, runtime.user, case_id, progress=bar.update)
+    _report(runtime, results, "signed")
+
+
+@cli.command("status")
+@click.pass_obj
+def status_command(runtime: Runtime) -> None:
+    """What is archived, what awaits the director's signature, what is due for disposal."""
+    archive_ = open_archive(runtime, need_key=False)
+    require(archive_.catalog, runtime.user, "status")
+    data = status(archive_, archive_.clock().date())
+    lines = [
+        "cases: " + ", ".join(f"{k} {v}" for k, v in sorted(data["cases"].items())) if data["cases"] else "cases: none"
+    ]
+    lines.append(f"sheets kept: {data['sheets']}")
+    lines.append(f"awaiting the director's signature: {len(data['awaiting_signature'])}")
+    lines += [f"  {ident}" for ident in data["awaiting_signature"]]
+    lines.append(f"due for disposal: {data['due_for_disposal']}")
+    runtime.emit({"ok": True, **data}, "\n".join(lines))
+
+
+@cli.group()
+def retention() -> None:
+    """Retention periods and legal holds."""
+
+
+@retention.command("list")
+@click.option("--due", is_flag=True, help="Only cases whose retention has ended (and are not on hold).")
+@click.pass_obj
+def retention_list(runtime: Runtime, due: bool) -> None:
+    """Every case with its retention class and the day it may be destroyed from."""
+    archive_ = open_archive(runtime, need_key=False)
+    require(archive_.catalog, runtime.user, "status")
+    rows = retention_rows(archive_, archive_.clock().date(), due_only=due)
+    payload = {
+        "ok": True,
+        "cases": [{**asdict(r), "retain_until": r.retain_until.isoformat() if r.retain_until else None} for r in rows],
+    }
+    lines = [
+        f"{r.case_id}: {r.retention_class}, destroyable from {r.retain_until or '—'}"
+        + (" [HOLD]" if r.legal_hold else "") + (" [DUE]" if r.due else "")
+        for r in rows
+    ]  # fmt: skip
+    runtime.emit(payload, "\n".join(lines) or "no cases")
+
+
+@retention.command("hold")
+@click.argument("case_id")
+@click.pass_obj
+def retention_hold(runtime: Runtime, case_id: str) -> None:
+    """Put a case on legal hold: it is not destroyed, whatever its retention."""
+    archive_ = open_archive(runtime, need_key=False)
+    require(archive_.catalog, runtime.user, "retention", case_id)
+    set_hold(archive_, case_id, True, runtime.user)
+    runtime.emit({"ok": True, "case": case_id, "legal_hold": True}, f"{case_id}: on legal hold")
+
+
+@retention.command("release")
+@click.argument("case_id")
+@click.pass_obj
+def retention_release(runtime: Runtime, case_id: str) -> None:
+    """Release a case from legal hold."""
+    archive_ = open_archive(runtime, need_key=False)
+    require(archive_.catalog, runtime.user, "retention", case_id)
+    set_hold(archive_, case_id, False, runtime.user)
+    runtime.emit({"ok": True, "case": case_id, "legal_hold": False}, f"{case_id}: released from legal hold")
+
+
+@cli.command("dispose")
+@click.argument("case_id")
+@click.pass_obj
+def dispose_command(runtime: Runtime, case_id: str) -> None:
+    """Destroy a case whose retention has ended: from every repository, with a sealed disposal act.
+
+    Refused (exit 1, nothing touched) before the case's date or while it is on legal hold.
+    """
+    archive_ = open_archive(runtime)
+    require(archive_.catalog, runtime.user, "dispose", case_id)
+    act = dispose(archive_, case_id, runtime.user, archive_.clock().date())
+    runtime.emit({"ok": True, "case": case_id, "act_case": act}, f"{case_id}: disposed; the act is kept in {act}")
