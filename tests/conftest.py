@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import os
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -46,3 +48,32 @@ def fail_on_weasyprint_warnings(caplog: pytest.LogCaptureFixture) -> Iterator[No
     yield
     problems = [r for r in caplog.records if r.name.startswith("weasyprint") and r.levelno >= logging.WARNING]
     assert not problems, "WeasyPrint warned: " + "; ".join(r.getMessage() for r in problems)
+
+
+def _postgres_url() -> str | None:
+    return os.environ.get("ARCHIVER_TEST_DATABASE_URL")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def catalog_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty catalog: SQLite in the test's directory, and PostgreSQL in a schema of its own
+    when ARCHIVER_TEST_DATABASE_URL is set (.ci/run sets it)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'catalog.sqlite'}"
+        return
+    base = _postgres_url()
+    if not base:
+        pytest.skip("ARCHIVER_TEST_DATABASE_URL is not set (PostgreSQL catalog tests)")
+    from sqlalchemy import create_engine, text
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(base)
+    with engine.begin() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        separator = "&" if "?" in base else "?"
+        yield f"{base}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        engine.dispose()

@@ -1,0 +1,232 @@
+"""The archive workflows end to end through the CLI, on SQLite and on PostgreSQL catalogs."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from archiver.catalog import open_catalog
+from archiver.catalog.models import User
+from archiver.demo.generator import document_json, generate
+from signing import validate_pdf
+from tests.ocflcheck import validate_ocfl
+
+SMALL = Path(__file__).parent / "data" / "small_school.json"
+CASE_YEAR = "school-2.2025-2026.c-5a.year"
+CASE_SUMMARY = "school-2.2025-2026.summary"
+
+
+@dataclass
+class Site:
+    directory: Path
+    catalog_url: str
+
+    def run(self, *args: str, user: str = "admin", timeout: int = 600) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-c", "from archiver.cli import main; main()", "--as", user, *args],
+            cwd=self.directory, capture_output=True, text=True, timeout=timeout,
+        )  # fmt: skip
+
+    def ok(self, *args: str, user: str = "admin") -> dict[str, Any]:
+        result = self.run("--json", *args, user=user)
+        assert result.returncode == 0, result.stderr
+        payload: dict[str, Any] = json.loads(result.stdout)
+        return payload
+
+    def repository(self, name: str) -> Path:
+        return self.directory / "repositories" / name
+
+    def query(self, sql: str) -> list[Any]:
+        catalog = open_catalog(self.catalog_url, migrate=False)
+        try:
+            with catalog.engine.begin() as connection:
+                return list(connection.execute(text(sql)).all())
+        finally:
+            catalog.engine.dispose()
+
+
+@pytest.fixture
+def site(tmp_path: Path, catalog_url: str) -> Site:
+    directory = tmp_path / "archive"
+    made = subprocess.run([sys.executable, "-c", "from archiver.cli import main; main()", "--as", "admin", "--json",
+                           "init", "--dir", str(directory)], capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    users = [("director", "director"), ("archivist", "archivist"), ("auditor", "auditor")]
+    if not catalog_url.startswith("sqlite"):
+        config = directory / "archiver.toml"
+        config.write_text(config.read_text().replace('url = "sqlite:///catalog.sqlite"', f'url = "{catalog_url}"'))
+        users.insert(0, ("admin", "admin"))
+    found = Site(
+        directory, catalog_url if not catalog_url.startswith("sqlite") else f"sqlite:///{directory / 'catalog.sqlite'}"
+    )
+    catalog = open_catalog(found.catalog_url)
+    with catalog.transaction() as session:
+        for name, role in users:
+            session.add(User(name=name, role=role, created_at=catalog.clock()))
+    catalog.engine.dispose()
+    return found
+
+
+def _director_args(site: Site) -> list[str]:
+    pki = site.directory / "pki"
+    return ["--key", str(pki / "director.p12"), "--passphrase-file", str(pki / "director.passphrase")]
+
+
+def test_quarter_then_year_then_signature(site: Site) -> None:
+    q1 = site.ok("archive", "quarter", str(SMALL), "--period", "q1")
+    assert [c["outcome"] for c in q1["cases"]] == ["archived"]
+    site.ok("archive", "quarter", str(SMALL), "--period", "q2")
+    year = site.ok("archive", "year", str(SMALL))
+    assert {c["case_id"] for c in year["cases"]} == {CASE_YEAR, CASE_SUMMARY}
+    status = site.ok("status")
+    assert sorted(status["awaiting_signature"]) == [CASE_YEAR, CASE_SUMMARY]
+    assert status["cases"] == {"archived": 1, "superseded": 1, "awaiting_signature": 2}
+    signed = site.ok("sign", "--pending", *_director_args(site), user="director")
+    assert [c["outcome"] for c in signed["cases"]] == ["signed", "signed"]
+    assert site.ok("status")["awaiting_signature"] == []
+
+    # both repositories: valid OCFL, the same digests, and signed volumes that validate
+    for name in ("primary", "secondary"):
+        validate_ocfl(site.repository(name))
+    root = (site.directory / "pki" / "root.pem").read_bytes()
+    for case in (CASE_YEAR, CASE_SUMMARY):
+        primary = json.loads((site.repository("primary") / case / "inventory.json").read_bytes())
+        secondary = json.loads((site.repository("secondary") / case / "inventory.json").read_bytes())
+        assert primary["manifest"] == secondary["manifest"] and primary["head"] == secondary["head"] == "v2"
+        pdf = (
+            site.repository("primary")
+            / case
+            / primary["manifest"][
+                next(d for d, paths in primary["versions"]["v2"]["state"].items() if "volume.pdf" in paths)
+            ][0]
+        ).read_bytes()
+        report = validate_pdf(pdf, [root])
+        assert report.indication == "PASSED" and [s.field_name for s in report.signatures] == ["eseal", "director"]
+    metadata = json.loads((site.repository("secondary") / CASE_YEAR / "v2" / "content" / "metadata.json").read_bytes())
+    assert [s["role"] for s in metadata["signatures"]] == ["eseal", "director"]
+
+    # the q1 copy was superseded by q2 and may go; the catalog has every version and copy
+    rows = site.query("SELECT id, status, retain_until FROM cases ORDER BY id")
+    by_id = {row[0]: (row[1], str(row[2]) if row[2] else None) for row in rows}
+    assert by_id["school-2.2025-2026.c-5a.q1"] == ("superseded", "2025-12-28")
+    assert by_id["school-2.2025-2026.c-5a.q2"] == ("archived", None)
+    assert by_id[CASE_YEAR] == ("archived", "2032-01-01")
+    assert by_id[CASE_SUMMARY] == ("archived", "2052-01-01")
+    copies = site.query("SELECT COUNT(*) FROM copies")[0][0]
+    versions = site.query("SELECT COUNT(*) FROM case_versions")[0][0]
+    assert copies == 2 * versions
+
+
+def test_early_disposal_is_refused_and_touches_nothing(site: Site) -> None:
+    site.ok("archive", "year", str(SMALL))
+    before = sorted(p.name for p in site.repository("primary").iterdir())
+    refused = site.run("dispose", CASE_YEAR, user="archivist")
+    assert refused.returncode == 1 and "2032-01-01" in refused.stderr
+    assert sorted(p.name for p in site.repository("primary").iterdir()) == before
+    assert site.query(f"SELECT status FROM cases WHERE id = '{CASE_YEAR}'")[0][0] == "awaiting_signature"
+    outcomes = site.query("SELECT action, outcome FROM audit_events WHERE action = 'dispose'")
+    assert outcomes == [("dispose", "refused")]
+
+
+def test_due_case_is_disposed_with_an_act_and_holds_stop_it(site: Site) -> None:
+    site.ok("archive", "quarter", str(SMALL), "--period", "q1")
+    site.ok("archive", "quarter", str(SMALL), "--period", "q2")  # q1 is superseded: due
+    old = "school-2.2025-2026.c-5a.q1"
+    assert [c["case_id"] for c in site.ok("retention", "list", "--due")["cases"]] == [old]
+    site.ok("retention", "hold", old)
+    held = site.run("dispose", old, user="archivist")
+    assert held.returncode == 1 and "legal hold" in held.stderr
+    site.ok("retention", "release", old)
+    done = site.ok("dispose", old, user="archivist")
+    assert done["act_case"] == "school-2.acts"
+    for name in ("primary", "secondary"):
+        assert not (site.repository(name) / old).exists()
+        assert (site.repository(name) / "school-2.acts").is_dir()
+        validate_ocfl(site.repository(name))
+    assert site.query(f"SELECT status FROM cases WHERE id = '{old}'")[0][0] == "disposed"
+
+
+def test_users_are_added_by_an_admin_only(site: Site) -> None:
+    assert site.ok("users", "add", "teacher", "--role", "auditor") == {"ok": True, "user": "teacher", "role": "auditor"}
+    refused = site.run("users", "add", "eve", "--role", "admin", user="director")
+    assert refused.returncode == 1 and "may not users" in refused.stderr
+    assert site.query("SELECT role FROM users WHERE name = 'teacher'")[0][0] == "auditor"
+
+
+def test_auditor_cannot_archive_or_sign_and_is_recorded(site: Site) -> None:
+    archive = site.run("archive", "year", str(SMALL), user="auditor")
+    assert archive.returncode == 1 and "role 'auditor' may not archive" in archive.stderr
+    sign = site.run("sign", "--pending", *_director_args(site), user="auditor")
+    assert sign.returncode == 1 and "may not sign" in sign.stderr
+    stranger = site.run("status", user="mallory")
+    assert stranger.returncode == 1 and "not registered" in stranger.stderr
+    assert not any(p.name.startswith("school-") for p in site.repository("primary").iterdir())
+    refused = site.query("SELECT \"user\", action FROM audit_events WHERE outcome = 'refused' ORDER BY id")
+    assert [tuple(r) for r in refused] == [("auditor", "archive"), ("auditor", "sign"), ("mallory", "status")]
+
+
+def test_missing_repository_fails_before_anything_is_written(site: Site) -> None:
+    secondary = site.repository("secondary")
+    secondary.rename(secondary.with_name("moved-away"))
+    result = site.run("archive", "year", str(SMALL))
+    assert result.returncode != 0 and "secondary" in result.stderr and "does not exist" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not any(p.name.startswith("school-") for p in site.repository("primary").iterdir())
+    assert site.query("SELECT COUNT(*) FROM cases")[0][0] == 0
+
+
+def test_killed_run_is_completed_by_running_again(site: Site, tmp_path: Path) -> None:
+    export = tmp_path / "school.json"
+    export.write_bytes(document_json(generate(60, 2)))  # two classes: three cases
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from archiver.cli import main; main()", "--as", "admin", "archive", "year", str(export)],
+        cwd=site.directory, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    primary = site.repository("primary")
+    deadline = time.time() + 300
+    while time.time() < deadline and not any(p.name.startswith("school-") for p in primary.iterdir()):
+        time.sleep(0.02)
+    os.killpg(process.pid, signal.SIGKILL)  # mid-archive: the workers die with it
+    process.wait(timeout=60)
+    stored = sorted(p.name for p in primary.iterdir() if p.name.startswith("school-"))
+    assert stored, "the run was killed before it stored anything"
+    for name in ("primary", "secondary"):
+        validate_ocfl(site.repository(name))  # no half case is visible
+    again = site.ok("archive", "year", str(export))
+    outcomes = {c["case_id"]: c["outcome"] for c in again["cases"]}
+    assert len(outcomes) == 3 and set(outcomes.values()) <= {"archived", "adopted", "already archived"}
+    for name in ("primary", "secondary"):
+        validate_ocfl(site.repository(name))
+        objects = sorted(p.name for p in site.repository(name).iterdir() if p.name.startswith("school-"))
+        assert objects == sorted(outcomes)
+        for case in objects:
+            assert json.loads((site.repository(name) / case / "inventory.json").read_bytes())["head"] == "v1"
+    assert site.query("SELECT COUNT(*) FROM cases")[0][0] == 3
+    assert site.query("SELECT COUNT(*) FROM case_versions")[0][0] == 3
+
+
+def test_two_runs_at_once_store_each_case_once(site: Site) -> None:
+    command = [sys.executable, "-c", "from archiver.cli import main; main()", "--as", "admin", "--json",
+               "archive", "year", str(SMALL)]  # fmt: skip
+    runs = [subprocess.Popen(command, cwd=site.directory, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for _ in range(2)]  # fmt: skip
+    outputs = [run.communicate(timeout=600) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], [err for _, err in outputs]
+    outcomes = sorted(c["outcome"] for out, _ in outputs for c in json.loads(out)["cases"])
+    assert outcomes.count("archived") == 2 and outcomes.count("already archived") == 2
+    assert site.query("SELECT COUNT(*) FROM case_versions")[0][0] == 2
+    for name in ("primary", "secondary"):
+        validate_ocfl(site.repository(name))
+    audit = open_catalog(site.catalog_url, migrate=False)
+    assert audit.audit_problems() == []
+    audit.engine.dispose()
