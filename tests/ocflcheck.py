@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 
@@ -11,7 +12,8 @@ def validate_ocfl(root: Path) -> None:
     """ocfl-py's validator (the OCFL reference implementation) on the storage root and every object."""
     import ocfl
 
-    tool = shutil.which("ocfl-validate.py")
+    beside = Path(sys.executable).parent / "ocfl-validate.py"
+    tool = str(beside) if beside.exists() else shutil.which("ocfl-validate.py")
     assert tool, "ocfl-py is not installed (pip install -e '.[test]')"
     storage = ocfl.StorageRoot(str(root))
     assert storage.validate(validate_objects=True, check_digests=True)

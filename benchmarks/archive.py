@@ -1,0 +1,54 @@
+"""The year-end archive of the demo school, end to end: render, seal, store twice, catalogue.
+
+    python benchmarks/archive.py [--students 1000] [--workers 2] [--dir DIR]
+
+Prints volumes, pages, seconds and peak memory (parent and largest worker). Uses `archiver init` in a
+fresh directory (SQLite catalog, two repositories on this disk, the test PKI).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from archiver.demo.generator import document_json, generate
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--students", type=int, default=1000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--dir", type=Path, default=None)
+    args = parser.parse_args()
+    directory = args.dir or Path(tempfile.mkdtemp(prefix="archive-bench-"))
+    cli = [sys.executable, "-c", "from archiver.cli import main; main()", "--as", "admin"]
+    subprocess.run([*cli, "init", "--dir", str(directory)], check=True, capture_output=True)
+    config = directory / "archiver.toml"
+    config.write_text(config.read_text().replace("workers = 0", f"workers = {args.workers}"))
+    export = directory / "school.json"
+    export.write_bytes(document_json(generate(args.students, 1)))
+    started = time.perf_counter()
+    result = subprocess.run([*cli, "--json", "archive", "year", str(export)], cwd=directory, capture_output=True,
+                            text=True)  # fmt: skip
+    seconds = time.perf_counter() - started
+    if result.returncode != 0:
+        sys.exit(result.stderr)
+    cases = json.loads(result.stdout)["cases"]
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    size = sum(p.stat().st_size for p in (directory / "repositories").rglob("*") if p.is_file())
+    print(f"students              {args.students}")
+    print(f"volumes               {len(cases)} (sealed, stored in 2 repositories, catalogued)")
+    print(f"pages                 {sum(c['sheets'] for c in cases)}")
+    print(f"seconds               {seconds:.1f} (workers: {args.workers})")
+    print(f"peak memory           {usage.ru_maxrss / 1024:.0f} MB (largest process of the run)")
+    print(f"repositories          {size / 1e6:.1f} MB in {directory / 'repositories'}")
+
+
+if __name__ == "__main__":
+    main()
