@@ -14,6 +14,7 @@ from archiver.documents.volumes import class_period_volume, class_year_volume, s
 from archiver.errors import BadInputError
 from archiver.model import JournalExport, Period
 from archiver.package import SOURCE, VOLUME, CaseInfo, retention_for
+from archiver.pdfa import DocumentInfo, join
 from archiver.pipeline import (
     Archive,
     CaseResult,
@@ -271,7 +272,9 @@ def _store_act(archive: Archive, school_id: str, year: str, record: dict[str, An
         running_head=f"Акт о выделении к уничтожению · {record['case']}",
         document_title=f"Акт о выделении к уничтожению: {record['title']}",
     )
-    pdf = html_to_pdf(html, archive.pdfa)
+    info_pdf = DocumentInfo(f"{act_case}/{record['case']}", "Акт о выделении к уничтожению", school_id,
+                            archive.clock(), "journal-archiver")  # fmt: skip
+    pdf = join([html_to_pdf(html, archive.pdfa)], info_pdf, archive.pdfa)
     sealed = sign_pdf(pdf, archive.eseal, SignatureRequest("eseal", reason="Акт о выделении к уничтожению"))
     source = json.dumps(record, ensure_ascii=False, indent=2).encode("utf-8")
     with archive.catalog.transaction() as session:

@@ -57,6 +57,10 @@ class ArchiverGroup(click.Group):
 
 def report_error(error: ArchiverError, *, as_json: bool) -> None:
     problems = error.problems if isinstance(error, InvalidExportError) else ()
+    if getattr(error, "reported", False):  # the command already printed its result; only the exit code is left
+        if not as_json:
+            click.echo(f"archiver: {error.message}", err=True)
+        return
     if as_json:
         payload: dict[str, Any] = {"ok": False, "error": {"code": error.code, "message": error.message}}
         if isinstance(error, InvalidExportError):

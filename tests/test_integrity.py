@@ -1,0 +1,174 @@
+"""Verify and repair: every kind of damage in either repository is found; repair fixes what it can."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+SMALL = Path(__file__).parent / "data" / "small_school.json"
+CASE = "school-2.2025-2026.c-5a.year"
+
+
+def _cli(directory: Path, *args: str, user: str = "archivist") -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", "from archiver.cli import main; main()", "--as", user, *args],
+                          cwd=directory, capture_output=True, text=True, timeout=600)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def archived(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A signed year-end archive of the small school, made once; tests work on copies of it."""
+    directory = tmp_path_factory.mktemp("archived") / "archive"
+    assert _cli(directory.parent, "init", "--dir", str(directory), user="admin").returncode == 0
+    for name, role in (("director", "director"), ("archivist", "archivist"), ("auditor", "auditor")):
+        assert _cli(directory, "users", "add", name, "--role", role, user="admin").returncode == 0
+    assert _cli(directory, "archive", "year", str(SMALL), user="admin").returncode == 0
+    pki = directory / "pki"
+    signed = _cli(directory, "sign", "--pending", "--key", str(pki / "director.p12"),
+                  "--passphrase-file", str(pki / "director.passphrase"), user="director")  # fmt: skip
+    assert signed.returncode == 0, signed.stderr
+    return directory
+
+
+@pytest.fixture
+def site(archived: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "archive"
+    shutil.copytree(archived, copy, symlinks=True)
+    for staging in archived.glob("repositories/.*.staging"):
+        shutil.copytree(staging, copy / "repositories" / staging.name, dirs_exist_ok=True)
+    return copy
+
+
+def _verify(site: Path) -> tuple[int, list[dict[str, Any]]]:
+    result = _cli(site, "--json", "verify")
+    assert "Traceback" not in result.stderr
+    problems: list[dict[str, Any]] = json.loads(result.stdout)["problems"]
+    return result.returncode, problems
+
+
+def _content(site: Path, repository: str, logical: str) -> Path:
+    directory = site / "repositories" / repository / CASE
+    inventory = json.loads((directory / "inventory.json").read_bytes())
+    state = inventory["versions"][inventory["head"]]["state"]
+    digest = next(d for d, paths in state.items() if logical in paths)
+    return directory / inventory["manifest"][digest][0]
+
+
+def flip(site: Path, repo: str) -> str:
+    path = _content(site, repo, "volume.pdf")
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+    return "digest"
+
+
+def truncate(site: Path, repo: str) -> str:
+    path = _content(site, repo, "volume.pdf")
+    path.write_bytes(path.read_bytes()[:1000])
+    return "digest"
+
+
+def delete(site: Path, repo: str) -> str:
+    _content(site, repo, "source.json").unlink()
+    return "missing"
+
+
+def extra(site: Path, repo: str) -> str:
+    (site / "repositories" / repo / CASE / "v1" / "content" / "notes.txt").write_text("added later")
+    return "extra-file"
+
+
+def swap(site: Path, repo: str) -> str:
+    """Replace the volume by another valid, signed PDF (the summary volume)."""
+    other = site / "repositories" / repo / "school-2.2025-2026.summary"
+    inventory = json.loads((other / "inventory.json").read_bytes())
+    state = inventory["versions"][inventory["head"]]["state"]
+    digest = next(d for d, paths in state.items() if "volume.pdf" in paths)
+    _content(site, repo, "volume.pdf").write_bytes((other / inventory["manifest"][digest][0]).read_bytes())
+    return "digest"
+
+
+def edit_inventory(site: Path, repo: str) -> str:
+    path = site / "repositories" / repo / CASE / "inventory.json"
+    inventory = json.loads(path.read_bytes())
+    inventory["versions"]["v1"]["message"] = "nothing happened here"
+    path.write_text(json.dumps(inventory, indent=2, ensure_ascii=False) + "\n")
+    return "inventory"
+
+
+DAMAGE: dict[str, Callable[[Path, str], str]] = {
+    "flipped byte": flip, "truncation": truncate, "deletion": delete, "extra file": extra,
+    "swapped file": swap, "edited inventory": edit_inventory,
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("repo", ["primary", "secondary"])
+@pytest.mark.parametrize("damage", sorted(DAMAGE))
+def test_damage_is_found_and_repaired(site: Path, damage: str, repo: str) -> None:
+    code = DAMAGE[damage](site, repo)
+    status, problems = _verify(site)
+    assert status == 1, problems
+    assert any(p["repository"] == repo and p["case"] == CASE and p["code"] == code for p in problems), problems
+    assert all(p["repository"] == repo for p in problems), "the other copy is intact"
+    repaired = _cli(site, "--json", "repair")
+    assert repaired.returncode == 0, repaired.stdout + repaired.stderr
+    assert _verify(site) == (0, [])
+    if damage not in ("deletion", "edited inventory"):
+        kept = list((site / "repositories" / f".{repo}.staging" / "quarantine").rglob("*"))
+        assert any(p.is_file() for p in kept), "the damaged file is kept aside"
+
+
+def test_damage_in_both_copies_of_different_files_is_repaired(site: Path) -> None:
+    flip(site, "primary")
+    delete(site, "secondary")
+    assert _verify(site)[0] == 1
+    assert _cli(site, "repair").returncode == 0
+    assert _verify(site) == (0, [])
+
+
+def test_no_intact_copy_refuses_and_changes_nothing(site: Path) -> None:
+    flip(site, "primary")
+    flip(site, "secondary")
+    before = {p: p.read_bytes() for p in (site / "repositories").rglob("*") if p.is_file() and "staging" not in str(p)}
+    result = _cli(site, "repair")
+    assert result.returncode == 1 and "not repairable" in result.stdout
+    after = {p: p.read_bytes() for p in (site / "repositories").rglob("*") if p.is_file() and "staging" not in str(p)}
+    assert after == before
+
+
+def test_edited_catalog_digest_is_found(site: Path) -> None:
+    with sqlite3.connect(site / "catalog.sqlite") as db:
+        db.execute("UPDATE documents SET sha256 = 'ab' || substr(sha256, 3) WHERE path = 'volume.pdf'")
+    status, problems = _verify(site)
+    assert status == 1 and {p["code"] for p in problems} == {"catalog"}
+    assert {p["repository"] for p in problems} == {"primary", "secondary"}
+
+
+def test_deleted_or_edited_audit_row_is_found(site: Path) -> None:
+    with sqlite3.connect(site / "catalog.sqlite") as db:
+        db.execute("DELETE FROM audit_events WHERE id = 3")
+    status, problems = _verify(site)
+    assert status == 1 and any(p["code"] == "audit" and "removed" in p["detail"] for p in problems)
+
+
+def test_verify_records_events_and_writes_a_sealed_report(site: Path) -> None:
+    report = site / "report.pdf"
+    assert _cli(site, "verify", "--report", str(report)).returncode == 0
+    from signing import validate_pdf
+
+    assert validate_pdf(report.read_bytes(), [(site / "pki" / "root.pem").read_bytes()]).indication == "PASSED"
+    with sqlite3.connect(site / "catalog.sqlite") as db:
+        rows = db.execute("SELECT object, outcome FROM audit_events WHERE action = 'verify'").fetchall()
+    assert len(rows) == 4 and {r[1] for r in rows} == {"success"}  # two cases × two copies
+
+
+def test_auditor_may_not_repair(site: Path) -> None:
+    result = _cli(site, "repair", user="auditor")
+    assert result.returncode == 1 and "may not repair" in result.stderr
