@@ -172,3 +172,53 @@ def test_verify_records_events_and_writes_a_sealed_report(site: Path) -> None:
 def test_auditor_may_not_repair(site: Path) -> None:
     result = _cli(site, "repair", user="auditor")
     assert result.returncode == 1 and "may not repair" in result.stderr
+
+
+# -- retrieval ------------------------------------------------------------------------------------------------
+
+
+def test_get_never_serves_a_damaged_copy(site: Path, tmp_path: Path) -> None:
+    flip(site, "primary")
+    out = tmp_path / "got"
+    result = _cli(site, "--json", "get", CASE, "--document", "volume.pdf", "-o", str(out), user="auditor")
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert payload["repository"] == "secondary" and payload["skipped"][0].startswith("primary: damaged")
+    assert (out / "volume.pdf").read_bytes() == _content(site, "secondary", "volume.pdf").read_bytes()
+    flip(site, "secondary")
+    refused = _cli(site, "get", CASE, "-o", str(tmp_path / "none"), user="auditor")
+    assert refused.returncode == 1 and "no repository holds a copy that verifies" in refused.stderr
+    assert not (tmp_path / "none").exists()
+    with sqlite3.connect(site / "catalog.sqlite") as db:
+        rows = db.execute("SELECT user, outcome FROM audit_events WHERE action = 'retrieve' ORDER BY id").fetchall()
+    assert rows == [("auditor", "success"), ("auditor", "failure")]
+
+
+def test_exported_bag_validates_with_bagit(site: Path, tmp_path: Path) -> None:
+    import bagit
+
+    bag_dir = tmp_path / "bag"
+    assert _cli(site, "export", CASE, "--bag", str(bag_dir), user="auditor").returncode == 0
+    bag = bagit.Bag(str(bag_dir))
+    bag.validate()
+    assert set(bag.algorithms) == {"sha256", "sha512"}
+    names = set(bag.payload_entries())
+    assert {"data/case/volume.pdf", "data/case/source.json", "data/case/metadata.json", "data/case/manifest.json",
+            "data/case/manifest.p7s", "data/validation/signatures.json", "data/validation/signatures.pdf",
+            "data/trust/root-1.pem"} <= names  # fmt: skip
+    report = json.loads((bag_dir / "data" / "validation" / "signatures.json").read_text())
+    assert report["indication"] == "PASSED" and len(report["signatures"]) == 2
+    (bag_dir / "data" / "case" / "volume.pdf").write_bytes(b"tampered")
+    assert not bagit.Bag(str(bag_dir)).is_valid()
+
+
+def test_find_by_class_kind_and_student(site: Path) -> None:
+    def found(*args: str) -> list[str]:
+        result = _cli(site, "--json", "find", *args, user="auditor")
+        assert result.returncode == 0, result.stderr
+        return [c["case"] for c in json.loads(result.stdout)["cases"]]
+
+    assert found("--class", "5А") == [CASE]
+    assert found("--kind", "summary") == ["school-2.2025-2026.summary"]
+    assert found("--student", "белова мария") == [CASE, "school-2.2025-2026.summary"]
+    assert found("--student", "Нет Такого") == []

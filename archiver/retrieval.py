@@ -1,0 +1,154 @@
+"""Finding and retrieving cases for auditors: only a copy that verifies is served, and every retrieval is
+recorded; a BagIt package carries the documents with the proof that they are intact."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from archiver.catalog.models import Case
+from archiver.errors import EXIT_PROBLEMS, BadInputError
+from archiver.package import MANIFEST, METADATA, SEAL, SOURCE, VOLUME
+from archiver.pipeline import Archive, ArchiveError
+from archiver.verify import check_copy, snapshots
+from signing import validate_pdf
+
+
+class NoIntactCopy(ArchiveError):
+    code = "no-intact-copy"
+    exit_code = EXIT_PROBLEMS
+
+
+@dataclass(frozen=True)
+class Retrieved:
+    case_id: str
+    repository: str
+    files: tuple[str, ...]
+    skipped: tuple[str, ...]  # repositories passed over, with the reason
+
+
+def find_cases(
+    archive: Archive,
+    *,
+    year: str | None = None,
+    class_name: str | None = None,
+    kind: str | None = None,
+    period: str | None = None,
+    student: str | None = None,
+) -> list[dict[str, Any]]:
+    with archive.catalog.transaction() as session:
+        query = select(Case).where(Case.status != "disposed").order_by(Case.id)
+        if year:
+            query = query.where(Case.academic_year.in_([year, year.replace("/", "-")]))
+        if class_name:
+            query = query.where(Case.class_name == class_name.replace(" ", "").upper())
+        if kind:
+            query = query.where(Case.kind == kind)
+        if period:
+            query = query.where(Case.period_id == period)
+        rows = [
+            {"case": c.id, "title": c.title, "kind": c.kind, "academic_year": c.academic_year,
+             "class": c.class_name, "period": c.period_id, "status": c.status, "sheets": c.sheets}
+            for c in session.execute(query).scalars()
+        ]  # fmt: skip
+    if student:
+        wanted = _fold(student)
+        rows = [row for row in rows if wanted in _students_of(archive, str(row["case"]))]
+    return rows
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.lower().replace("ё", "е").split())
+
+
+def _students_of(archive: Archive, case_id: str) -> str:
+    for repository in archive.repositories:
+        try:
+            data = json.loads(repository.read(case_id, SOURCE))
+        except Exception:
+            continue
+        names = [
+            " ".join(p for p in (s.get("last_name"), s.get("first_name"), s.get("middle_name")) if p)
+            for klass in data.get("classes", []) for s in klass.get("students", [])
+        ]  # fmt: skip
+        return "\n".join(_fold(n) for n in names)
+    return ""
+
+
+def retrieve(archive: Archive, case_id: str, out: Path, user: str, document: str | None = None) -> Retrieved:
+    """Copy a case's files (or one of them) from the first repository whose copy verifies."""
+    found = [s for s in snapshots(archive, case_id) if s.case_id == case_id]
+    if not found:
+        raise BadInputError(f"no case {case_id!r} in the catalog")
+    skipped: list[str] = []
+    for repository in archive.repositories:
+        check = check_copy(repository.name, repository.root, found[0], archive.trust_roots)
+        if check.status != "intact":
+            skipped.append(f"{repository.name}: {check.status} ({check.findings[0].detail if check.findings else ''})")
+            continue
+        head = repository.head(case_id)
+        assert head is not None
+        names = sorted(head.sha256) if document is None else [document]
+        if document is not None and document not in head.sha256:
+            raise BadInputError(f"{case_id} has no document {document!r} (documents: {', '.join(sorted(head.sha256))})")
+        out.mkdir(parents=True, exist_ok=True)
+        for name in names:
+            shutil.copyfile(repository.path(case_id, name), out / name)
+        with archive.catalog.transaction() as session:
+            archive.catalog.record(session, user, "retrieve", case_id, "success",
+                                   {"repository": repository.name, "files": names, "skipped": skipped})  # fmt: skip
+        return Retrieved(case_id, repository.name, tuple(names), tuple(skipped))
+    with archive.catalog.transaction() as session:
+        archive.catalog.record(session, user, "retrieve", case_id, "failure", {"skipped": skipped})
+    raise NoIntactCopy(f"{case_id}: no repository holds a copy that verifies: " + "; ".join(skipped))
+
+
+def export_bag(archive: Archive, case_id: str, bag: Path, user: str) -> Retrieved:
+    """A BagIt package an auditor can check without us: documents, validation reports, trust anchors."""
+    import bagit
+
+    from archiver.render import html_to_pdf, render_html
+
+    if bag.exists() and any(bag.iterdir()):
+        raise BadInputError(f"{bag}: exists and is not empty")
+    got = retrieve(archive, case_id, bag / "case", user)
+    volume = (bag / "case" / VOLUME).read_bytes()
+    report = validate_pdf(volume, archive.trust_roots)
+    validation = bag / "validation"
+    validation.mkdir()
+    (validation / "signatures.json").write_text(json.dumps(report.as_dict(), ensure_ascii=False, indent=2, default=str))
+    html = render_html("signature_report.html", report=report, case_id=case_id, first_sheet=1,
+                       running_head=f"Отчёт о проверке подписей · {case_id}",
+                       document_title=f"Отчёт о проверке электронных подписей: {case_id}")  # fmt: skip
+    (validation / "signatures.pdf").write_bytes(html_to_pdf(html, archive.pdfa))
+    trust = bag / "trust"
+    trust.mkdir()
+    for index, root in enumerate(archive.trust_roots, start=1):
+        (trust / f"root-{index}.pem").write_bytes(root if root.startswith(b"-----") else _pem(root))
+    metadata = json.loads((bag / "case" / METADATA).read_bytes())
+    bagit.make_bag(
+        str(bag),
+        bag_info={
+            "Source-Organization": metadata["school"]["name"] or metadata["school"]["id"],
+            "External-Identifier": case_id,
+            "External-Description": metadata["title"],
+            "Internal-Sender-Description": (
+                f"Дело электронного архива с заверенным перечнем контрольных сумм ({MANIFEST}, {SEAL}), "
+                "отчётом о проверке подписей и доверенными корневыми сертификатами"
+            ),
+        },
+        checksums=["sha256", "sha512"],
+    )
+    return got
+
+
+def _pem(der: bytes) -> bytes:
+    from asn1crypto import pem
+
+    armored: bytes = pem.armor("CERTIFICATE", der)
+    return armored
