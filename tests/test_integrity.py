@@ -222,3 +222,18 @@ def test_find_by_class_kind_and_student(site: Path) -> None:
     assert found("--kind", "summary") == ["school-2.2025-2026.summary"]
     assert found("--student", "белова мария") == [CASE, "school-2.2025-2026.summary"]
     assert found("--student", "Нет Такого") == []
+
+
+def test_lost_catalog_is_rebuilt_and_verifies_again(site: Path) -> None:
+    (site / "catalog.sqlite").rename(site / "lost.sqlite")
+    rebuilt = _cli(site, "--json", "catalog", "rebuild", "--from", "secondary")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert json.loads(rebuilt.stdout)["cases"] == 2
+    assert _verify(site) == (0, [])
+    with sqlite3.connect(site / "lost.sqlite") as old, sqlite3.connect(site / "catalog.sqlite") as new:
+        query = ("SELECT c.id, c.status, c.head_version, c.sheets, c.retain_until, v.number, d.path, d.sha256, d.sha512 "
+                 "FROM cases c JOIN case_versions v ON v.case_id = c.id JOIN documents d ON d.version_id = v.id "
+                 "ORDER BY c.id, v.number, d.path")  # fmt: skip
+        assert new.execute(query).fetchall() == old.execute(query).fetchall()
+    again = _cli(site, "catalog", "rebuild", "--from", "primary")
+    assert again.returncode == 2 and "not empty" in again.stderr

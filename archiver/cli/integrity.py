@@ -74,3 +74,32 @@ def repair_command(runtime: Runtime, case_id: str | None) -> None:
     failed = [r for r in results if r.outcome != "repaired"]
     if failed:
         raise ProblemsFound(f"{len(failed)} copy(ies) could not be repaired")
+
+
+@cli.group("catalog")
+def catalog_group() -> None:
+    """The catalog itself."""
+
+
+@catalog_group.command("rebuild")
+@click.option("--from", "repository", required=True, help="The repository to rebuild from.")
+@click.pass_obj
+def catalog_rebuild(runtime: Runtime, repository: str) -> None:
+    """Rebuild a lost catalog (an empty one at the configured URL) from a repository's objects.
+
+    The users and the audit trail of the lost catalog cannot come back: the acting user becomes an
+    admin, and the new trail starts with the rebuild. Run `archiver verify` afterwards.
+    """
+    from archiver.rebuild import rebuild_catalog
+
+    archive = open_archive(runtime, need_key=False)
+    source = next((r for r in archive.repositories if r.name == repository), None)
+    if source is None:
+        raise BadInputError(
+            f"no repository {repository!r} (repositories: {', '.join(r.name for r in archive.repositories)})"
+        )
+    source.check()
+    count = rebuild_catalog(archive, source, runtime.user)
+    runtime.emit(
+        {"ok": True, "cases": count, "from": repository}, f"catalog rebuilt from {repository}: {count} case(s)"
+    )
