@@ -237,3 +237,16 @@ def test_lost_catalog_is_rebuilt_and_verifies_again(site: Path) -> None:
         assert new.execute(query).fetchall() == old.execute(query).fetchall()
     again = _cli(site, "catalog", "rebuild", "--from", "primary")
     assert again.returncode == 2 and "not empty" in again.stderr
+
+
+def test_demo_tells_the_whole_story(tmp_path: Path) -> None:
+    result = _cli(tmp_path, "--json", "demo", "--dir", str(tmp_path / "demo"), "--students", "30")
+    assert result.returncode == 0, result.stderr
+    story = json.loads(result.stdout)
+    assert story["ok"] is True
+    steps = {s["step"]: s for s in story["steps"]}
+    assert steps["verify"]["problems"] == 0 and steps["verify again"]["problems"] == 0
+    assert steps["verify finds the damage"]["problems"] > 0
+    assert len(steps["repair from the intact copies"]["repaired"].split(", ")) == 2
+    again = _cli(tmp_path, "demo", "--dir", str(tmp_path / "demo"))
+    assert again.returncode == 2 and "not empty" in again.stderr

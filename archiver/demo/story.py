@@ -1,0 +1,135 @@
+"""`archiver demo`: the whole story on demo data, narrated.
+
+init → demo school → quarter archive → year-end archive → the director signs → verify → a byte flipped
+in one repository and a file deleted in the other → verify finds both → repair → verify clean → an
+auditor's BagIt package exported and validated.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from archiver.catalog.models import User
+from archiver.config import load_config
+from archiver.demo.generator import document_json, generate
+from archiver.importers import load_export
+from archiver.initialize import initialize
+from archiver.pdfa import variant
+from archiver.pipeline import Archive, cleanup_staging
+from archiver.repair import repair
+from archiver.retrieval import export_bag
+from archiver.secrets import read_passphrase
+from archiver.storage import OcflRepository
+from archiver.verify import verify_archive
+from archiver.workflows import archive_period, archive_year, sign_pending
+from signing import load_pkcs12
+
+Say = Callable[[str], None]
+
+
+@dataclass
+class Story:
+    directory: Path
+    steps: list[dict[str, Any]] = field(default_factory=list)
+
+    def step(self, say: Say, title: str, **facts: Any) -> None:
+        self.steps.append({"step": title, **facts})
+        details = ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in facts.items())
+        say(f"{len(self.steps):>2}. {title}" + (f" — {details}" if details else ""))
+
+
+def run_demo(directory: Path, students: int, say: Say) -> Story:
+    story = Story(directory)
+    paths = initialize(directory, "admin")
+    story.step(say, "archive initialised (TEST PKI, two repositories, SQLite catalog)", directory=str(directory))
+    archive = _open(directory)
+    with archive.catalog.transaction() as session:
+        for name, role in (("director", "director"), ("archivist", "archivist"), ("auditor", "auditor")):
+            session.add(User(name=name, role=role, created_at=archive.clock()))
+    story.step(say, "users registered", admin="admin", director="director", archivist="archivist", auditor="auditor")
+
+    export_path = directory / "school.json"
+    export_path.write_bytes(document_json(generate(students, 1)))
+    export = load_export(export_path)
+    story.step(say, "demo school generated", students=students, classes=len(export.classes))
+
+    quarter = archive_period(archive, export, export.period("q2"), (), "admin")
+    story.step(say, "II quarter archived", cases=len(quarter), sheets=sum(c.sheets for c in quarter))
+    year = archive_year(archive, export, "admin")
+    story.step(say, "year-end archive made, sealed and stored twice", cases=len(year),
+               sheets=sum(c.sheets for c in year))  # fmt: skip
+
+    director = load_pkcs12(Path(paths["director_key"]).read_bytes(),
+                           read_passphrase(Path(paths["director_passphrase"])))  # fmt: skip
+    signed = sign_pending(archive, director, "director")
+    story.step(say, "the director signed the year-end volumes", signed=len(signed))
+
+    clean = verify_archive(archive, "archivist")
+    story.step(say, "verify", copies=len(clean.copies), problems=len(clean.findings))
+
+    first, second = archive.repositories[0], archive.repositories[1]
+    flipped_case = year[0].case_id
+    deleted_case = year[-1].case_id
+    volume = first.path(flipped_case, "volume.pdf")
+    data = bytearray(volume.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    volume.write_bytes(bytes(data))
+    second.path(deleted_case, "source.json").unlink()
+    story.step(say, "damage done", flipped_byte=f"{first.name}/{flipped_case}/volume.pdf",
+               deleted_file=f"{second.name}/{deleted_case}/source.json")  # fmt: skip
+
+    damaged = verify_archive(archive, "archivist")
+    found = sorted({f"{f.repository}/{f.case_id}" for f in damaged.findings})
+    story.step(say, "verify finds the damage", problems=len(damaged.findings), copies=", ".join(found))
+    for finding in damaged.findings:
+        say(f"      {finding}")
+
+    repaired = repair(archive, "archivist")
+    fixed = ", ".join(f"{r.repository}/{r.case_id}" for r in repaired if r.outcome == "repaired")
+    story.step(say, "repair from the intact copies", repaired=fixed)
+
+    again = verify_archive(archive, "archivist")
+    story.step(say, "verify again", copies=len(again.copies), problems=len(again.findings))
+
+    import bagit
+
+    bag_dir = directory / "auditor-bag"
+    export_bag(archive, flipped_case, bag_dir, "auditor")
+    bag = bagit.Bag(str(bag_dir))
+    bag.validate()
+    story.step(say, "auditor's BagIt package exported and validated with bagit", bag=str(bag_dir),
+               files=len(list(bag.payload_entries())))  # fmt: skip
+    story.steps.append({"ok": not again.findings and len(damaged.findings) > 0})
+    return story
+
+
+def _open(directory: Path) -> Archive:
+    from archiver.catalog import open_catalog
+
+    config = load_config(directory / "archiver.toml", required=True)
+    catalog = open_catalog(config.catalog_url())
+    eseal = load_pkcs12(
+        config.path(config.signing.eseal_key).read_bytes(),
+        read_passphrase(config.path(config.signing.eseal_passphrase_file)),
+    )
+    archive = Archive(
+        repositories=[OcflRepository(name, path) for name, path in config.repositories],
+        catalog=catalog,
+        eseal=eseal,
+        trust_roots=[config.path(r).read_bytes() for r in config.signing.trust_roots],
+        tsa_url=None,
+        pdfa=variant(config.render.pdfa),
+        workers=config.render.workers,
+        clock=catalog.clock,
+    )
+    cleanup_staging(archive)
+    return archive
+
+
+def summary_json(story: Story) -> str:
+    return json.dumps({"ok": story.steps[-1].get("ok", False), "directory": str(story.directory),
+                       "steps": story.steps[:-1]}, ensure_ascii=False, indent=2)  # fmt: skip
