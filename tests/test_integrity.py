@@ -46,8 +46,8 @@ def site(archived: Path, tmp_path: Path) -> Path:
     return copy
 
 
-def _verify(site: Path) -> tuple[int, list[dict[str, Any]]]:
-    result = _cli(site, "--json", "verify")
+def _verify(site: Path, *extra: str) -> tuple[int, list[dict[str, Any]]]:
+    result = _cli(site, "--json", "verify", *extra)
     assert "Traceback" not in result.stderr
     problems: list[dict[str, Any]] = json.loads(result.stdout)["problems"]
     return result.returncode, problems
@@ -123,6 +123,13 @@ def test_damage_is_found_and_repaired(site: Path, damage: str, repo: str) -> Non
     if damage not in ("deletion", "edited inventory"):
         kept = list((site / "repositories" / f".{repo}.staging" / "quarantine").rglob("*"))
         assert any(p.is_file() for p in kept), "the damaged file is kept aside"
+
+
+def test_deep_verify_also_checks_the_sha512_manifest(site: Path) -> None:
+    flip(site, "secondary")
+    status, problems = _verify(site, "--deep")
+    assert status == 1 and any("SHA-512" in p["detail"] for p in problems)
+    assert not any("SHA-512" in p["detail"] for p in _verify(site)[1])
 
 
 def test_damage_in_both_copies_of_different_files_is_repaired(site: Path) -> None:

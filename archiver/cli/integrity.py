@@ -28,8 +28,9 @@ class ProblemsFound(ArchiverError):
 @click.option("--case", "case_id", help="Only this case.")
 @click.option("--repository", help="Only this repository.")
 @click.option("--report", type=click.Path(path_type=Path), help="Also write a sealed PDF/A report (акт проверки).")
+@click.option("--deep", is_flag=True, help="Also recompute every file's SHA-512 (the OCFL manifest digests).")
 @click.pass_obj
-def verify(runtime: Runtime, case_id: str | None, repository: str | None, report: Path | None) -> None:
+def verify(runtime: Runtime, case_id: str | None, repository: str | None, report: Path | None, deep: bool) -> None:
     """Re-verify every copy: digests, inventories, sealed manifests, signatures, sheet counts, catalog.
 
     Exit 0 when everything is intact, 1 when problems were found (each reported with its place).
@@ -40,7 +41,7 @@ def verify(runtime: Runtime, case_id: str | None, repository: str | None, report
         raise BadInputError(
             f"no repository {repository!r} (repositories: {', '.join(r.name for r in archive.repositories)})"
         )
-    result = verify_archive(archive, runtime.user, case_id=case_id, repository=repository)
+    result = verify_archive(archive, runtime.user, case_id=case_id, repository=repository, deep=deep)
     if report is not None:
         from archiver.verify_report import sealed_report
 
