@@ -1,0 +1,54 @@
+"""Verify throughput beside `openssl dgst -sha256` over the same files, and the full verify's time.
+
+    python benchmarks/verify.py --dir DIR
+
+DIR is an archive made by `python benchmarks/archive.py --dir DIR` (and signed, for the signatures to
+count). Prints, for every content file of both repositories: openssl's SHA-256 throughput, ours for the
+hash-only part (one process each, the same files, the same run), and the full `verify` (both copies,
+every signature, 2 workers) in seconds, MB/s and documents/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import time
+from pathlib import Path
+
+from archiver.verify import _hash
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dir", type=Path, required=True)
+    args = parser.parse_args()
+    files = sorted(p for p in (args.dir / "repositories").rglob("*") if p.is_file() and "/content/" in str(p))
+    size = sum(p.stat().st_size for p in files)
+    for _ in range(2):  # warm the page cache so both read from memory
+        for path in files:
+            path.read_bytes()
+    t0 = time.perf_counter()
+    for start in range(0, len(files), 200):
+        subprocess.run(["openssl", "dgst", "-sha256", *map(str, files[start : start + 200])], check=True,
+                       capture_output=True)  # fmt: skip
+    openssl = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    for path in files:
+        _hash(path, sha512=False)
+    ours = time.perf_counter() - t1
+    t2 = time.perf_counter()
+    result = subprocess.run(["archiver", "--json", "--as", "admin", "verify"], cwd=args.dir, capture_output=True,
+                            text=True)  # fmt: skip
+    full = time.perf_counter() - t2
+    volumes = sum(1 for p in files if p.name == "volume.pdf")
+    print(f"files                 {len(files)} ({size / 1e6:.1f} MB, both repositories)")
+    print(f"openssl dgst -sha256  {openssl:.2f} s = {size / 1e6 / openssl:.0f} MB/s")
+    print(
+        f"verify, hash part     {ours:.2f} s = {size / 1e6 / ours:.0f} MB/s ({openssl / ours * 100:.0f} % of openssl)"
+    )
+    print(f"verify, everything    {full:.1f} s (exit {result.returncode}): {size / 1e6 / full:.0f} MB/s, "
+          f"{volumes / full:.1f} volumes/s incl. every signature")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
