@@ -79,7 +79,7 @@ def repair_command(runtime: Runtime, case_id: str | None) -> None:
 
 @cli.group("catalog")
 def catalog_group() -> None:
-    """The catalog itself."""
+    """The catalog itself: rebuild it from a repository when it is lost."""
 
 
 @catalog_group.command("rebuild")
