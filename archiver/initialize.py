@@ -64,6 +64,7 @@ def initialize(directory: Path, admin: str) -> dict[str, Any]:
     with catalog.transaction() as session:
         session.add(User(name=admin, role="admin", created_at=catalog.clock()))
         catalog.record(session, admin, "init", "archive", "success", {"directory": str(directory.resolve())})
+    catalog.engine.dispose()
     write_atomically(config_path, CONFIG_TEMPLATE.encode("utf-8"))
     payload = {
         "ok": True,

@@ -19,6 +19,7 @@ from archiver.catalog import open_catalog
 from archiver.catalog.models import User
 from archiver.demo.generator import document_json, generate
 from signing import validate_pdf
+from tests.clirun import Ran, run_cli
 from tests.ocflcheck import validate_ocfl
 
 SMALL = Path(__file__).parent / "data" / "small_school.json"
@@ -31,11 +32,8 @@ class Site:
     directory: Path
     catalog_url: str
 
-    def run(self, *args: str, user: str = "admin", timeout: int = 600) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-c", "from archiver.cli import main; main()", "--as", user, *args],
-            cwd=self.directory, capture_output=True, text=True, timeout=timeout,
-        )  # fmt: skip
+    def run(self, *args: str, user: str = "admin") -> Ran:
+        return run_cli(*args, config=self.directory / "archiver.toml", user=user)  # fmt: skip
 
     def ok(self, *args: str, user: str = "admin") -> dict[str, Any]:
         result = self.run("--json", *args, user=user)
@@ -58,8 +56,7 @@ class Site:
 @pytest.fixture
 def site(tmp_path: Path, catalog_url: str) -> Site:
     directory = tmp_path / "archive"
-    made = subprocess.run([sys.executable, "-c", "from archiver.cli import main; main()", "--as", "admin", "--json",
-                           "init", "--dir", str(directory)], capture_output=True, text=True, timeout=120)  # fmt: skip
+    made = run_cli("--json", "init", "--dir", str(directory), user="admin")  # fmt: skip
     assert made.returncode == 0, made.stderr
     users = [("director", "director"), ("archivist", "archivist"), ("auditor", "auditor")]
     if not catalog_url.startswith("sqlite"):

@@ -5,21 +5,21 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.clirun import Ran, run_cli
+
 SMALL = Path(__file__).parent / "data" / "small_school.json"
 CASE = "school-2.2025-2026.c-5a.year"
 
 
-def _cli(directory: Path, *args: str, user: str = "archivist") -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", "from archiver.cli import main; main()", "--as", user, *args],
-                          cwd=directory, capture_output=True, text=True, timeout=600)  # fmt: skip
+def _cli(directory: Path, *args: str, user: str = "archivist") -> Ran:
+    config = directory / "archiver.toml"
+    return run_cli(*args, config=config if config.exists() else None, user=user)
 
 
 @pytest.fixture(scope="module")

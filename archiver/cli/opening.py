@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import click
+
 from archiver.catalog import open_catalog
 from archiver.cli.main import Runtime
 from archiver.errors import ConfigError
@@ -22,6 +24,9 @@ def open_archive(runtime: Runtime, *, need_key: bool = True) -> Archive:
         )
     repositories = [OcflRepository(name, path) for name, path in config.repositories]
     catalog = open_catalog(config.catalog_url())
+    context = click.get_current_context(silent=True)
+    if context is not None:
+        context.call_on_close(catalog.engine.dispose)  # the command's connections end with it
     roots = []
     for value in config.signing.trust_roots:
         path = config.path(value)

@@ -104,6 +104,7 @@ def run_demo(directory: Path, students: int, say: Say) -> Story:
     story.step(say, "auditor's BagIt package exported and validated with bagit", bag=str(bag_dir),
                files=len(list(bag.payload_entries())))  # fmt: skip
     story.steps.append({"ok": not again.findings and len(damaged.findings) > 0})
+    archive.catalog.engine.dispose()
     return story
 
 
