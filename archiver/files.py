@@ -9,8 +9,9 @@ from pathlib import Path
 from archiver.errors import BadInputError
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Replace `path` with `data` in one step, with the permissions a new file would get (umask)."""
+def replace_file(path: Path, data: bytes) -> None:
+    """Replace `path` with `data` in one step (temporary name, fsync, rename, fsync of the directory),
+    with the permissions a new file would get (umask). OSError on failure; nothing half-written stays."""
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as out:
@@ -21,6 +22,18 @@ def write_atomically(path: Path, data: bytes) -> None:
         os.umask(umask)
         os.chmod(temporary, 0o666 & ~umask)
         os.replace(temporary, path)
-    except OSError as exc:
+    finally:
         Path(temporary).unlink(missing_ok=True)
+    fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """`replace_file` for files the user named: a failure is bad input, reported with the path."""
+    try:
+        replace_file(path, data)
+    except OSError as exc:
         raise BadInputError(f"{path}: cannot be written ({exc.strerror or exc})") from None

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from archiver.files import replace_file
 from archiver.storage.base import StorageError, VersionInfo
 
 ROOT_DECLARATION = "0=ocfl_1.1"
@@ -249,16 +250,7 @@ def _write(path: Path, data: bytes) -> None:
 
 def _replace(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    finally:
-        Path(temporary).unlink(missing_ok=True)
-    _fsync_dir(path.parent)
+    replace_file(path, data)
 
 
 def _fsync_dir(path: Path) -> None:
