@@ -16,7 +16,6 @@ from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from archiver.assemble import render_volume, workers
@@ -446,7 +445,3 @@ def cleanup_staging(archive: Archive, older_than_seconds: int = 3600) -> None:
 def remove_case(archive: Archive, case_id: str) -> None:
     for repository in archive.repositories:
         repository.remove(case_id)
-
-
-def repository_paths(archive: Archive) -> dict[str, Path]:
-    return {r.name: r.root for r in archive.repositories}

@@ -7,7 +7,6 @@ named `<img src="http://…">` is printed as text and nothing is fetched or embe
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -172,8 +171,3 @@ def grid_geometry(page: GridPage | SummaryPage) -> GridGeometry:
         days=page.line(page.labels),
         codes=page.line(page.codes) if page.codes else "",
     )
-
-
-def quiet_weasyprint() -> None:
-    """WeasyPrint's own progress logging is noise for a CLI; warnings still pass."""
-    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
@@ -316,7 +316,3 @@ def status(archive: Archive, today: date) -> dict[str, Any]:
         "due_for_disposal": int(due),
         "sheets": int(sheets),
     }
-
-
-def today_from(clock_now: datetime) -> date:
-    return clock_now.date()

@@ -10,15 +10,13 @@ from typing import Any
 import click
 
 from archiver.cli.main import Runtime, cli
-from archiver.cli.opening import open_archive
+from archiver.cli.opening import load_key_file, open_archive
 from archiver.errors import BadInputError
 from archiver.importers import load_export
 from archiver.pipeline import CaseResult
 from archiver.roles import require
 from archiver.secrets import read_passphrase
 from archiver.workflows import archive_period, archive_year, dispose, retention_rows, set_hold, sign_pending, status
-from signing import load_pkcs12
-from signing.errors import SigningError
 
 
 class _Bar:
@@ -106,12 +104,7 @@ def sign(runtime: Runtime, case_id: str | None, pending: bool, key: Path, passph
     require(archive_.catalog, runtime.user, "sign", case_id or "pending")
     prompt = (lambda text: click.prompt(text, hide_input=True, err=True)) if sys.stdin.isatty() else None
     passphrase = read_passphrase(passphrase_file, prompt=prompt, what=key.name)
-    try:
-        director = load_pkcs12(key.read_bytes(), passphrase)
-    except OSError as exc:
-        raise BadInputError(f"{key}: cannot be read ({exc.strerror or exc})") from None
-    except SigningError as exc:
-        raise BadInputError(f"{key}: {exc}") from None
+    director = load_key_file(key, passphrase)
     with _Bar(runtime, 0, "Подпись") as bar:
         results = sign_pending(archive_, director, runtime.user, case_id, progress=bar.update)
     _report(runtime, results, "signed")

@@ -1,63 +1,19 @@
-"""Opening the archive from the configuration: repositories, catalog, the e-seal key, trust anchors."""
+"""Opening the archive for a command: its connections end with the command."""
 
 from __future__ import annotations
 
 import click
 
-from archiver.catalog import open_catalog
 from archiver.cli.main import Runtime
-from archiver.errors import ConfigError
-from archiver.pdfa import variant
-from archiver.pipeline import Archive, cleanup_staging
-from archiver.secrets import read_passphrase
-from archiver.storage import OcflRepository
-from signing import load_pkcs12
-from signing.errors import SigningError
+from archiver.opening import archive_from_config, load_key_file
+from archiver.pipeline import Archive
+
+__all__ = ["load_key_file", "open_archive"]
 
 
 def open_archive(runtime: Runtime, *, need_key: bool = True) -> Archive:
-    config = runtime.config
-    if len(config.repositories) < 2:
-        raise ConfigError(
-            f"{config.source or 'the configuration'}: [repositories] needs two or more entries "
-            "(run `archiver init` to make a configuration)"
-        )
-    repositories = [OcflRepository(name, path) for name, path in config.repositories]
-    catalog = open_catalog(config.catalog_url())
+    archive = archive_from_config(runtime.config, need_key=need_key)
     context = click.get_current_context(silent=True)
     if context is not None:
-        context.call_on_close(catalog.engine.dispose)  # the command's connections end with it
-    roots = []
-    for value in config.signing.trust_roots:
-        path = config.path(value)
-        try:
-            roots.append(path.read_bytes())
-        except OSError as exc:
-            raise ConfigError(f"[signing] trust root {path}: cannot be read ({exc.strerror or exc})") from None
-    eseal = None
-    if need_key:
-        if not config.signing.eseal_key:
-            raise ConfigError("[signing] eseal_key is not set: the archive seals every document with it")
-        key_path = config.path(config.signing.eseal_key)
-        passphrase_file = (
-            config.path(config.signing.eseal_passphrase_file) if config.signing.eseal_passphrase_file else None
-        )
-        passphrase = read_passphrase(passphrase_file, what=f"the e-seal key {key_path.name}")
-        try:
-            eseal = load_pkcs12(key_path.read_bytes(), passphrase)
-        except OSError as exc:
-            raise ConfigError(f"[signing] eseal_key {key_path}: cannot be read ({exc.strerror or exc})") from None
-        except SigningError as exc:
-            raise ConfigError(f"[signing] eseal_key {key_path}: {exc}") from None
-    archive = Archive(
-        repositories=repositories,
-        catalog=catalog,
-        eseal=eseal,  # type: ignore[arg-type]
-        trust_roots=roots,
-        tsa_url=config.signing.tsa_url or None,
-        pdfa=variant(config.render.pdfa),
-        workers=config.render.workers,
-        clock=catalog.clock,
-    )
-    cleanup_staging(archive)
+        context.call_on_close(archive.catalog.engine.dispose)
     return archive

@@ -18,12 +18,11 @@ from archiver.config import load_config
 from archiver.demo.generator import document_json, generate
 from archiver.importers import load_export
 from archiver.initialize import initialize
-from archiver.pdfa import variant
-from archiver.pipeline import Archive, cleanup_staging
+from archiver.opening import archive_from_config
+from archiver.pipeline import Archive
 from archiver.repair import repair
 from archiver.retrieval import export_bag
 from archiver.secrets import read_passphrase
-from archiver.storage import OcflRepository
 from archiver.verify import verify_archive
 from archiver.workflows import archive_period, archive_year, sign_pending
 from signing import load_pkcs12
@@ -109,26 +108,7 @@ def run_demo(directory: Path, students: int, say: Say) -> Story:
 
 
 def _open(directory: Path) -> Archive:
-    from archiver.catalog import open_catalog
-
-    config = load_config(directory / "archiver.toml", required=True)
-    catalog = open_catalog(config.catalog_url())
-    eseal = load_pkcs12(
-        config.path(config.signing.eseal_key).read_bytes(),
-        read_passphrase(config.path(config.signing.eseal_passphrase_file)),
-    )
-    archive = Archive(
-        repositories=[OcflRepository(name, path) for name, path in config.repositories],
-        catalog=catalog,
-        eseal=eseal,
-        trust_roots=[config.path(r).read_bytes() for r in config.signing.trust_roots],
-        tsa_url=None,
-        pdfa=variant(config.render.pdfa),
-        workers=config.render.workers,
-        clock=catalog.clock,
-    )
-    cleanup_staging(archive)
-    return archive
+    return archive_from_config(load_config(directory / "archiver.toml", required=True))
 
 
 def summary_json(story: Story) -> str:

@@ -1,0 +1,70 @@
+"""Opening the archive from its configuration: repositories, catalog, the e-seal key, trust anchors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from archiver.catalog import open_catalog
+from archiver.config import Config
+from archiver.errors import BadInputError, ConfigError
+from archiver.pdfa import variant
+from archiver.pipeline import Archive, cleanup_staging
+from archiver.secrets import read_passphrase
+from archiver.storage import OcflRepository
+from signing import KeySigner, load_pkcs12
+from signing.errors import SigningError
+
+
+def load_key_file(path: Path, passphrase: bytes, *, where: str = "") -> KeySigner:
+    """A PKCS#12 key from a file; a file that cannot be read or opened is bad input, named."""
+    try:
+        return load_pkcs12(path.read_bytes(), passphrase)
+    except OSError as exc:
+        raise BadInputError(f"{where}{path}: cannot be read ({exc.strerror or exc})") from None
+    except SigningError as exc:
+        raise BadInputError(f"{where}{path}: {exc}") from None
+
+
+def archive_from_config(config: Config, *, need_key: bool = True) -> Archive:
+    """Everything a workflow needs; the caller disposes of `archive.catalog.engine` when done."""
+    if len(config.repositories) < 2:
+        raise ConfigError(
+            f"{config.source or 'the configuration'}: [repositories] needs two or more entries "
+            "(run `archiver init` to make a configuration)"
+        )
+    repositories = [OcflRepository(name, path) for name, path in config.repositories]
+    catalog = open_catalog(config.catalog_url())
+    roots = []
+    for value in config.signing.trust_roots:
+        path = config.path(value)
+        try:
+            roots.append(path.read_bytes())
+        except OSError as exc:
+            raise ConfigError(f"[signing] trust root {path}: cannot be read ({exc.strerror or exc})") from None
+    eseal = None
+    if need_key:
+        if not config.signing.eseal_key:
+            raise ConfigError("[signing] eseal_key is not set: the archive seals every document with it")
+        key_path = config.path(config.signing.eseal_key)
+        passphrase_file = (
+            config.path(config.signing.eseal_passphrase_file) if config.signing.eseal_passphrase_file else None
+        )
+        passphrase = read_passphrase(passphrase_file, what=f"the e-seal key {key_path.name}")
+        try:
+            eseal = load_pkcs12(key_path.read_bytes(), passphrase)
+        except OSError as exc:
+            raise ConfigError(f"[signing] eseal_key {key_path}: cannot be read ({exc.strerror or exc})") from None
+        except SigningError as exc:
+            raise ConfigError(f"[signing] eseal_key {key_path}: {exc}") from None
+    archive = Archive(
+        repositories=repositories,
+        catalog=catalog,
+        eseal=eseal,  # type: ignore[arg-type]
+        trust_roots=roots,
+        tsa_url=config.signing.tsa_url or None,
+        pdfa=variant(config.render.pdfa),
+        workers=config.render.workers,
+        clock=catalog.clock,
+    )
+    cleanup_staging(archive)
+    return archive
