@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor
 from contextlib import contextmanager
@@ -31,6 +32,7 @@ from archiver.package import (
     SOURCE,
     VOLUME,
     CaseInfo,
+    Retention,
     case_id_for,
     manifest_bytes,
     metadata_bytes,
@@ -351,10 +353,6 @@ def _intact(archive: Archive, files: Mapping[str, bytes]) -> bool:
 
 
 def _info_from_metadata(data: bytes) -> CaseInfo:
-    import json
-
-    from archiver.package import Retention
-
     meta = json.loads(data)
     retention = meta["retention"]
     return CaseInfo(

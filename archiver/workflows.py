@@ -90,11 +90,8 @@ def _supersede_earlier(archive: Archive, case_id: str, user: str) -> None:
         ids = [(case.id, newer.closed_on) for case in earlier]
     for old_id, superseded_on in ids:
         files = read_intact(archive, old_id)
-        info = replace(
-            info_of(files),
-            superseded_by=case_id,
-            retention=replace(info_of(files).retention, retain_until=superseded_on),
-        )
+        old = info_of(files)
+        info = replace(old, superseded_by=case_id, retention=replace(old.retention, retain_until=superseded_on))
         new_version(
             archive,
             info,

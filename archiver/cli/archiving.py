@@ -157,10 +157,7 @@ def retention_list(runtime: Runtime, due: bool) -> None:
 @click.pass_obj
 def retention_hold(runtime: Runtime, case_id: str) -> None:
     """Put a case on legal hold: it is not destroyed, whatever its retention."""
-    archive_ = open_archive(runtime, need_key=False)
-    require(archive_.catalog, runtime.user, "retention", case_id)
-    set_hold(archive_, case_id, True, runtime.user)
-    runtime.emit({"ok": True, "case": case_id, "legal_hold": True}, f"{case_id}: on legal hold")
+    _set_hold(runtime, case_id, True)
 
 
 @retention.command("release")
@@ -168,10 +165,15 @@ def retention_hold(runtime: Runtime, case_id: str) -> None:
 @click.pass_obj
 def retention_release(runtime: Runtime, case_id: str) -> None:
     """Release a case from legal hold."""
+    _set_hold(runtime, case_id, False)
+
+
+def _set_hold(runtime: Runtime, case_id: str, hold: bool) -> None:
     archive_ = open_archive(runtime, need_key=False)
     require(archive_.catalog, runtime.user, "retention", case_id)
-    set_hold(archive_, case_id, False, runtime.user)
-    runtime.emit({"ok": True, "case": case_id, "legal_hold": False}, f"{case_id}: released from legal hold")
+    set_hold(archive_, case_id, hold, runtime.user)
+    human = f"{case_id}: on legal hold" if hold else f"{case_id}: released from legal hold"
+    runtime.emit({"ok": True, "case": case_id, "legal_hold": hold}, human)
 
 
 @cli.command("dispose")
