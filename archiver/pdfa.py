@@ -26,6 +26,8 @@ from pypdf.generic import (
     TextStringObject,
 )
 
+from archiver.fontmerge import merge_font_subsets
+
 
 @dataclass(frozen=True)
 class PdfaVariant:
@@ -85,6 +87,7 @@ def join(
     for reader in readers:
         for page in reader.pages:
             writer.add_page(page)
+    merge_font_subsets(writer)
     root = writer.root_object
     intents = readers[0].root_object.get("/OutputIntents") if readers else None
     if intents is None:

@@ -1,0 +1,366 @@
+"""One embedded font per face in a joined volume, instead of one per rendered part.
+
+Each part of a volume is rendered on its own, so each part embeds its own subset of every font it uses:
+a 19-page volume of six parts carried 31 subsets of 7 faces. Every signature validator walks every
+object of the signed revision to check what changed after signing, so the copies cost time at each
+validation for 25 years (and bytes in two repositories). WeasyPrint subsets TrueType fonts keeping the
+glyph ids, and draws text with Identity-H codes that are those ids, so the subsets of one face can be
+merged — glyph outlines, widths, the text map — into one font that every page then refers to; the page
+contents do not change.
+
+A group is merged only when it is safe to: Type0 fonts over TrueType programs with Identity encodings,
+the same face (name, units per em), and no glyph id drawn or mapped differently by two members. Anything
+else is left exactly as rendered.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import re
+import struct
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from fontTools.ttLib import TTFont, TTLibError
+from pypdf import PdfWriter
+from pypdf.generic import (
+    ArrayObject,
+    DecodedStreamObject,
+    DictionaryObject,
+    FloatObject,
+    IndirectObject,
+    NameObject,
+    NumberObject,
+    PdfObject,
+    StreamObject,
+)
+
+_TAG = re.compile(r"^/[A-Z]{6}\+")
+_BFCHAR = re.compile(rb"beginbfchar(.*?)endbfchar", re.S)
+_PAIR = re.compile(rb"<([0-9A-Fa-f]{1,8})>\s*<([0-9A-Fa-f]*)>")
+_FIXED_PITCH = 1
+
+
+@dataclass
+class _Member:
+    ref: IndirectObject
+    widths: dict[int, float]
+    to_unicode: dict[int, bytes]  # glyph id -> UTF-16BE hex digits
+    program: bytes
+
+
+def merge_font_subsets(writer: PdfWriter) -> int:
+    """Point every page at one merged font per face; returns how many font objects were replaced."""
+    resources = list(_resource_dicts(writer))
+    groups: dict[tuple[str, ...], list[IndirectObject]] = {}
+    for res in resources:
+        for ref in _font_refs(res):
+            key = _face_key(ref)
+            if key is not None and ref not in groups.setdefault(key, []):
+                groups[key].append(ref)
+    replaced: dict[tuple[int, int], IndirectObject] = {}
+    for refs in groups.values():
+        if len(refs) < 2:
+            continue
+        merged = _merge(writer, refs)
+        if merged is not None:
+            replaced.update({(ref.idnum, ref.generation): merged for ref in refs})
+    if not replaced:
+        return 0
+    for res in resources:
+        fonts = _dict(res["/Font"])
+        for name, ref in list(fonts.items()):
+            if isinstance(ref, IndirectObject) and (ref.idnum, ref.generation) in replaced:
+                fonts[NameObject(name)] = replaced[(ref.idnum, ref.generation)]
+    # The replaced fonts are now unreferenced; pypdf drops one level of unreferenced objects per pass,
+    # and a font is four deep (font -> CID font, text map -> descriptor -> program, CID set).
+    for _ in range(4):
+        writer.compress_identical_objects(remove_duplicates=False, remove_unreferenced=True)
+    return len(replaced)
+
+
+def _resource_dicts(writer: PdfWriter) -> Iterator[DictionaryObject]:
+    """Resource dictionaries with fonts: of every page and of the form XObjects they draw."""
+    seen: set[int] = set()
+    stack: list[PdfObject | None] = [page.get("/Resources") for page in writer.pages]
+    while stack:
+        item = stack.pop(0)
+        res = item.get_object() if item is not None else None
+        if not isinstance(res, DictionaryObject) or id(res) in seen:
+            continue
+        seen.add(id(res))
+        if isinstance(res.get("/Font"), (DictionaryObject, IndirectObject)):
+            yield res
+        xobjects = res.get("/XObject")
+        xobjects = xobjects.get_object() if xobjects is not None else None
+        for xobject in xobjects.values() if isinstance(xobjects, DictionaryObject) else ():
+            form = xobject.get_object()
+            if isinstance(form, DictionaryObject) and form.get("/Subtype") == "/Form":
+                stack.append(form.get("/Resources"))
+
+
+def _font_refs(res: DictionaryObject) -> Iterator[IndirectObject]:
+    fonts = res["/Font"].get_object()
+    for ref in fonts.values() if isinstance(fonts, DictionaryObject) else ():
+        if isinstance(ref, IndirectObject):
+            yield ref
+
+
+def _face_key(ref: IndirectObject) -> tuple[str, ...] | None:
+    """What identifies a mergeable face, or None when this font is not of the kind merged here."""
+    try:
+        font = _dict(ref)
+        if font.get("/Subtype") != "/Type0" or font.get("/Encoding") != "/Identity-H" or "/ToUnicode" not in font:
+            return None
+        descendant = _descendant(font)
+        if descendant.get("/Subtype") != "/CIDFontType2" or descendant.get("/CIDToGIDMap") != "/Identity":
+            return None
+        descriptor = _dict(descendant["/FontDescriptor"])
+        if "/FontFile2" not in descriptor:
+            return None
+    except (KeyError, IndexError, ValueError):
+        return None
+    fixed = ("/FontFamily", "/ItalicAngle", "/Ascent", "/Descent", "/StemV", "/StemH")
+    return (_TAG.sub("/", str(font["/BaseFont"])), *(repr(descriptor.get(k)) for k in fixed))
+
+
+def _merge(writer: PdfWriter, refs: list[IndirectObject]) -> IndirectObject | None:
+    members = [_member(ref) for ref in refs]
+    if any(m is None for m in members):
+        return None
+    found = [m for m in members if m is not None]
+    widths: dict[int, float] = {}
+    to_unicode: dict[int, bytes] = {}
+    for member in found:
+        for gid, width in member.widths.items():
+            if widths.setdefault(gid, width) != width:
+                return None
+        for gid, text in member.to_unicode.items():
+            to_unicode.setdefault(gid, text)  # one glyph drawn for two texts: the first, as WeasyPrint does
+    program = _merge_programs([m.program for m in found], [set(m.widths) for m in found])
+    if program is None:
+        return None
+    return _write_font(writer, refs[0], program, widths, to_unicode)
+
+
+def _member(ref: IndirectObject) -> _Member | None:
+    try:
+        font = _dict(ref)
+        descendant = _descendant(font)
+        widths = _read_widths(descendant.get("/W", ArrayObject()))
+        to_unicode = _read_to_unicode(_stream_data(font["/ToUnicode"]))
+        program = _stream_data(_dict(descendant["/FontDescriptor"])["/FontFile2"])
+    except (ValueError, TypeError, KeyError, IndexError, zlib.error):
+        return None
+    if to_unicode is None:
+        return None
+    return _Member(ref, widths, to_unicode, program)
+
+
+def _dict(obj: PdfObject | None) -> DictionaryObject:
+    resolved = obj.get_object() if obj is not None else None
+    if not isinstance(resolved, DictionaryObject):
+        raise ValueError(f"not a dictionary: {obj!r}")
+    return resolved
+
+
+def _descendant(font: DictionaryObject) -> DictionaryObject:
+    descendants = font["/DescendantFonts"].get_object()
+    if not isinstance(descendants, ArrayObject) or len(descendants) != 1:
+        raise ValueError("a Type0 font has one descendant font")
+    return _dict(descendants[0])
+
+
+def _array(obj: PdfObject | None) -> ArrayObject:
+    resolved = obj.get_object() if obj is not None else None
+    if not isinstance(resolved, ArrayObject):
+        raise ValueError(f"not an array: {obj!r}")
+    return resolved
+
+
+def _number_of(obj: PdfObject | None) -> float:
+    resolved = obj.get_object() if obj is not None else None
+    if not isinstance(resolved, (NumberObject, FloatObject)):
+        raise ValueError(f"not a number: {obj!r}")
+    return float(resolved)
+
+
+def _stream_data(obj: PdfObject) -> bytes:
+    stream = obj.get_object()
+    if not isinstance(stream, StreamObject):
+        raise ValueError(f"not a stream: {obj!r}")
+    return stream.get_data()
+
+
+def _read_widths(array: PdfObject) -> dict[int, float]:
+    """The /W array: `c [w1 w2 ...]` and `c_first c_last w` entries."""
+    widths: dict[int, float] = {}
+    items = [item.get_object() for item in _array(array)]
+    i = 0
+    while i < len(items):
+        first, run = int(_number_of(items[i])), items[i + 1]
+        if isinstance(run, ArrayObject):
+            for offset, width in enumerate(run):
+                widths[first + offset] = _number_of(width)
+            i += 2
+        else:
+            for gid in range(first, int(_number_of(run)) + 1):
+                widths[gid] = _number_of(items[i + 2])
+            i += 3
+    return widths
+
+
+def _read_to_unicode(cmap: bytes) -> dict[int, bytes] | None:
+    """WeasyPrint's ToUnicode map (bfchar entries only); None for anything else (ranges), not merged."""
+    if b"beginbfrange" in cmap:
+        return None
+    mapping: dict[int, bytes] = {}
+    for section in _BFCHAR.findall(cmap):
+        for gid, text in _PAIR.findall(section):
+            mapping.setdefault(int(gid, 16), text.lower())
+    return mapping
+
+
+def _merge_programs(programs: list[bytes], used: list[set[int]]) -> bytes | None:
+    """One TrueType program with the glyphs every member draws (ids kept); None if members disagree."""
+    try:
+        return _merged_program([TTFont(io.BytesIO(p), recalcTimestamp=False) for p in programs], used)
+    except (TTLibError, AssertionError, ValueError, KeyError, IndexError, struct.error):
+        return None  # a program fontTools cannot read is left as it was rendered
+
+
+def _merged_program(fonts: list[TTFont], used: list[set[int]]) -> bytes | None:
+    if len({f["head"].unitsPerEm for f in fonts}) != 1 or any("glyf" not in f for f in fonts):
+        return None
+    base = max(fonts, key=lambda f: len(f.getGlyphOrder()))  # the first of the largest: ids fit in it
+    base_order = base.getGlyphOrder()
+    base_glyphs, base_hmtx = base["glyf"].glyphs, base["hmtx"]
+    for font, gids in zip(fonts, used, strict=True):
+        if font is base:
+            continue
+        order = font.getGlyphOrder()
+        glyf, hmtx = font["glyf"], font["hmtx"]
+        todo, done = sorted(gids, reverse=True), set()
+        while todo:
+            gid = todo.pop()
+            if gid in done:
+                continue
+            done.add(gid)
+            if gid >= len(order) or gid >= len(base_order):
+                return None
+            # Glyphs stay in their binary form, where composites name their parts by glyph id: the same
+            # in every subset, so a glyph moves from one subset to another as it is.
+            glyph, mine = glyf.glyphs[order[gid]], base_glyphs[base_order[gid]]
+            glyph.trim()
+            mine.trim()
+            if _raw(mine):
+                if _raw(mine) != _raw(glyph):
+                    return None  # the same id drawn differently: not the same face
+                continue
+            todo.extend(_components(glyph, font))
+            base_glyphs[base_order[gid]] = glyph
+            base_hmtx[base_order[gid]] = hmtx[order[gid]]
+    out = io.BytesIO()
+    base.save(out, reorderTables=True)
+    return out.getvalue()
+
+
+def _raw(glyph: Any) -> bytes:
+    data: bytes = getattr(glyph, "data", b"")
+    return data
+
+
+def _components(glyph: Any, font: TTFont) -> list[int]:
+    """The glyph ids a composite glyph is built of (read from a copy: the glyph itself stays binary)."""
+    if len(_raw(glyph)) < 2 or struct.unpack(">h", _raw(glyph)[:2])[0] >= 0:
+        return []
+    expanded = copy.deepcopy(glyph)
+    expanded.expand(font["glyf"])
+    return [font.getGlyphID(component.glyphName) for component in expanded.components]
+
+
+def _write_font(
+    writer: PdfWriter, first: IndirectObject, program: bytes, widths: dict[int, float], to_unicode: dict[int, bytes]
+) -> IndirectObject:
+    """The merged Type0 font, its CID font, descriptor, program and maps, modelled on the first member."""
+    font = _dict(first)
+    descendant = _descendant(font)
+    descriptor = _dict(descendant["/FontDescriptor"])
+
+    font_file = _stream(program, {"/Length1": NumberObject(len(program))})
+    new_descriptor = DictionaryObject({NameObject(k): v for k, v in descriptor.items()})
+    new_descriptor[NameObject("/FontFile2")] = writer._add_object(font_file)
+    bbox = _array(descriptor["/FontBBox"])
+    new_descriptor[NameObject("/FontBBox")] = ArrayObject(
+        [bbox[0], bbox[1], _number(max(widths.values(), default=0)), bbox[3]]
+    )
+    flags = int(_number_of(descriptor["/Flags"])) & ~_FIXED_PITCH
+    if len(widths) > 1 and len(set(widths.values())) == 1:
+        flags |= _FIXED_PITCH
+    new_descriptor[NameObject("/Flags")] = NumberObject(flags)
+    if "/CIDSet" in descriptor:  # PDF/A-1: which CIDs the subset holds
+        bits = bytearray((max(widths) + 8) // 8)
+        for gid in widths:
+            bits[gid // 8] |= 0x80 >> (gid % 8)
+        new_descriptor[NameObject("/CIDSet")] = writer._add_object(_stream(bytes(bits), {}))
+
+    new_descendant = DictionaryObject({NameObject(k): v for k, v in descendant.items()})
+    new_descendant[NameObject("/W")] = _widths_array(widths)
+    new_descendant[NameObject("/FontDescriptor")] = writer._add_object(new_descriptor)
+
+    new_font = DictionaryObject({NameObject(k): v for k, v in font.items()})
+    new_font[NameObject("/DescendantFonts")] = ArrayObject([writer._add_object(new_descendant)])
+    new_font[NameObject("/ToUnicode")] = writer._add_object(_stream(_to_unicode_cmap(to_unicode), {}))
+    return writer._add_object(new_font)
+
+
+def _stream(data: bytes, entries: dict[str, NumberObject]) -> StreamObject:
+    stream = DecodedStreamObject()
+    stream.set_data(data)
+    stream.update({NameObject(k): v for k, v in entries.items()})
+    return stream.flate_encode()
+
+
+def _number(value: float) -> NumberObject | FloatObject:
+    return NumberObject(int(value)) if float(value).is_integer() else FloatObject(value)
+
+
+def _widths_array(widths: dict[int, float]) -> ArrayObject:
+    """`c [w1 w2 ...]` runs of consecutive glyph ids, as WeasyPrint writes them."""
+    array = ArrayObject()
+    run: ArrayObject | None = None
+    for gid in sorted(widths):
+        if run is None or gid - 1 not in widths:
+            run = ArrayObject()
+            array.extend([NumberObject(gid), run])
+        run.append(_number(widths[gid]))
+    return array
+
+
+def _to_unicode_cmap(mapping: dict[int, bytes]) -> bytes:
+    lines = [
+        b"/CIDInit /ProcSet findresource begin",
+        b"12 dict begin",
+        b"begincmap",
+        b"/CIDSystemInfo",
+        b"<< /Registry (Adobe)",
+        b"/Ordering (UCS)",
+        b"/Supplement 0",
+        b">> def",
+        b"/CMapName /Adobe-Identity-UCS def",
+        b"/CMapType 2 def",
+        b"1 begincodespacerange",
+        b"<0000> <ffff>",
+        b"endcodespacerange",
+    ]
+    items = sorted(mapping.items())
+    for start in range(0, len(items), 100):
+        batch = items[start : start + 100]
+        lines.append(f"{len(batch)} beginbfchar".encode())
+        lines.extend(b"<%04x> <%s>" % (gid, text) for gid, text in batch)
+        lines.append(b"endbfchar")
+    lines += [b"endcmap", b"CMapName currentdict /CMap defineresource pop", b"end", b"end"]
+    return b"\n".join(lines)
