@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from archiver.errors import ConfigError
+from archiver.files import unreadable
 from archiver.importers.base import DEFAULT_MAX_EXPORT_MB, InputLimits
 from archiver.pdfa import VARIANTS
 
@@ -99,7 +100,7 @@ def load_config(path: Path, *, required: bool) -> Config:
     except IsADirectoryError:
         raise ConfigError(f"{path}: is a directory, not a configuration file") from None
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+        raise ConfigError(unreadable(path, exc)) from None
     try:
         mapping = tomllib.loads(data.decode("utf-8"))
     except UnicodeDecodeError:

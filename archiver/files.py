@@ -1,4 +1,4 @@
-"""Writing a file so that no reader ever sees half of it: a temporary name beside it, fsync, rename."""
+"""Files the archive writes so that no reader ever sees half of one, and how a file it cannot read is named."""
 
 from __future__ import annotations
 
@@ -29,6 +29,15 @@ def replace_file(path: Path, data: bytes) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def unreadable(path: Path, exc: OSError) -> str:
+    """The message for a file that cannot be read, naming it."""
+    if isinstance(exc, FileNotFoundError):
+        return f"{path}: no such file"
+    if isinstance(exc, PermissionError):
+        return f"{path}: permission denied"
+    return f"{path}: cannot be read ({exc.strerror or exc})"
 
 
 def write_atomically(path: Path, data: bytes) -> None:

@@ -44,9 +44,10 @@ _PAIR = re.compile(rb"<([0-9A-Fa-f]{1,8})>\s*<([0-9A-Fa-f]*)>")
 _FIXED_PITCH = 1
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Member:
-    ref: IndirectObject
+    """What one part's subset of a face holds."""
+
     widths: dict[int, float]
     to_unicode: dict[int, bytes]  # glyph id -> UTF-16BE hex digits
     program: bytes
@@ -157,7 +158,7 @@ def _member(ref: IndirectObject) -> _Member | None:
         return None
     if to_unicode is None:
         return None
-    return _Member(ref, widths, to_unicode, program)
+    return _Member(widths, to_unicode, program)
 
 
 def _dict(obj: PdfObject | None) -> DictionaryObject:

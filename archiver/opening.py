@@ -6,7 +6,8 @@ from pathlib import Path
 
 from archiver.catalog import open_catalog
 from archiver.config import Config
-from archiver.errors import BadInputError, ConfigError
+from archiver.errors import ArchiverError, BadInputError, ConfigError
+from archiver.files import unreadable
 from archiver.pdfa import variant
 from archiver.pipeline import Archive, cleanup_staging
 from archiver.secrets import read_passphrase
@@ -15,14 +16,16 @@ from signing import KeySigner, load_pkcs12
 from signing.errors import SigningError
 
 
-def load_key_file(path: Path, passphrase: bytes, *, where: str = "") -> KeySigner:
-    """A PKCS#12 key from a file; a file that cannot be read or opened is bad input, named."""
+def load_key_file(
+    path: Path, passphrase: bytes, *, where: str = "", error: type[ArchiverError] = BadInputError
+) -> KeySigner:
+    """A PKCS#12 key from a file; a file that cannot be read or opened is `error` (bad input), named."""
     try:
         return load_pkcs12(path.read_bytes(), passphrase)
     except OSError as exc:
-        raise BadInputError(f"{where}{path}: cannot be read ({exc.strerror or exc})") from None
+        raise error(where + unreadable(path, exc)) from None
     except SigningError as exc:
-        raise BadInputError(f"{where}{path}: {exc}") from None
+        raise error(f"{where}{path}: {exc}") from None
 
 
 def archive_from_config(config: Config, *, need_key: bool = True) -> Archive:
@@ -40,7 +43,7 @@ def archive_from_config(config: Config, *, need_key: bool = True) -> Archive:
         try:
             roots.append(path.read_bytes())
         except OSError as exc:
-            raise ConfigError(f"[signing] trust root {path}: cannot be read ({exc.strerror or exc})") from None
+            raise ConfigError(f"[signing] trust root {unreadable(path, exc)}") from None
     eseal = None
     if need_key:
         if not config.signing.eseal_key:
@@ -50,12 +53,7 @@ def archive_from_config(config: Config, *, need_key: bool = True) -> Archive:
             config.path(config.signing.eseal_passphrase_file) if config.signing.eseal_passphrase_file else None
         )
         passphrase = read_passphrase(passphrase_file, what=f"the e-seal key {key_path.name}")
-        try:
-            eseal = load_pkcs12(key_path.read_bytes(), passphrase)
-        except OSError as exc:
-            raise ConfigError(f"[signing] eseal_key {key_path}: cannot be read ({exc.strerror or exc})") from None
-        except SigningError as exc:
-            raise ConfigError(f"[signing] eseal_key {key_path}: {exc}") from None
+        eseal = load_key_file(key_path, passphrase, where="[signing] eseal_key ", error=ConfigError)
     archive = Archive(
         repositories=repositories,
         catalog=catalog,

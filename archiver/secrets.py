@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from archiver.errors import BadInputError
+from archiver.files import unreadable
 
 ENV_VARIABLE = "ARCHIVER_KEY_PASSPHRASE"
 Prompt = Callable[[str], str]
@@ -46,10 +47,8 @@ def _from_file(path: Path) -> bytes:
         data = path.read_bytes()[:4096]
     except FileNotFoundError:
         raise BadInputError(f"{path}: no such passphrase file") from None
-    except PermissionError:
-        raise BadInputError(f"{path}: permission denied") from None
     except OSError as exc:
-        raise BadInputError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+        raise BadInputError(unreadable(path, exc)) from None
     line = data.split(b"\n", 1)[0].rstrip(b"\r")
     if not line:
         raise BadInputError(f"{path}: the passphrase file is empty")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from asn1crypto import cms
 
-from signing.errors import SigningError
+from signing.errors import SigningError, first_line
 from signing.keys import KeySigner
 from signing.trust import validation_context
 
@@ -25,7 +25,7 @@ def seal_bytes(data: bytes, key: KeySigner) -> bytes:
     try:
         info = asyncio.run(key.signer.async_sign_general_data(data, "sha256", detached=True, use_cades=True))
     except Exception as exc:
-        raise SigningError(f"sealing failed: {_first_line(exc)}") from None
+        raise SigningError(f"sealing failed: {first_line(exc)}") from None
     der: bytes = info.dump()
     return der
 
@@ -41,7 +41,7 @@ def check_seal(data: bytes, signature: bytes, trust_roots: Sequence[bytes]) -> S
             async_validate_detached_cms(data, signed_data, validation_context(trust_roots, allow_fetching=False))
         )
     except Exception as exc:
-        return SealCheck(False, f"the seal cannot be read: {_first_line(exc)}", None)
+        return SealCheck(False, f"the seal cannot be read: {first_line(exc)}", None)
     signer = status.signing_cert.subject.native.get("common_name") if status.signing_cert is not None else None
     if not status.intact:
         return SealCheck(False, "the sealed data was changed", signer)
@@ -50,8 +50,3 @@ def check_seal(data: bytes, signature: bytes, trust_roots: Sequence[bytes]) -> S
     if not status.trusted:
         return SealCheck(False, "the seal's certificate does not chain to a trusted root", signer)
     return SealCheck(True, "intact", signer)
-
-
-def _first_line(exc: Exception) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0][:300]

@@ -13,7 +13,7 @@ from typing import Any
 from asn1crypto import x509
 from pyhanko.sign import signers
 
-from signing.errors import KeyError_
+from signing.errors import KeyError_, first_line
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ def load_pkcs12(data: bytes, passphrase: bytes | None) -> KeySigner:
     try:
         signer = signers.SimpleSigner.load_pkcs12_data(data, other_certs=(), passphrase=passphrase)
     except Exception as exc:  # pyHanko raises assorted errors for a wrong passphrase or a broken file
-        raise KeyError_(f"the PKCS#12 file cannot be opened: {_reason(exc)}") from None
+        raise KeyError_(f"the PKCS#12 file cannot be opened: {first_line(exc, 200)}") from None
     if signer is None or signer.signing_cert is None:
         raise KeyError_("the PKCS#12 file cannot be opened: wrong passphrase or no key in it")
     return _key_signer(signer)
@@ -57,7 +57,7 @@ def load_pem(key: bytes, certificate: bytes, chain: Sequence[bytes] = (), passph
         cert = _load_cert(certificate, load_certs_from_pemder_data)
         others = [c for blob in chain for c in load_certs_from_pemder_data(blob)]
     except Exception as exc:
-        raise KeyError_(f"the PEM key or certificate cannot be read: {_reason(exc)}") from None
+        raise KeyError_(f"the PEM key or certificate cannot be read: {first_line(exc, 200)}") from None
     signer = signers.SimpleSigner(signing_key=private, signing_cert=cert, cert_registry=_registry(others))
     return _key_signer(signer)
 
@@ -78,7 +78,7 @@ def load_pkcs11(library: str, token_label: str, key_label: str, pin: bytes | Non
         signer = p11.PKCS11Signer(session, key_label=key_label, cert_label=key_label, use_raw_mechanism=True)
         cert = signer.signing_cert
     except Exception as exc:
-        raise KeyError_(f"the PKCS#11 token {token_label!r} cannot be used: {_reason(exc)}") from None
+        raise KeyError_(f"the PKCS#11 token {token_label!r} cannot be used: {first_line(exc, 200)}") from None
     if cert is None:
         raise KeyError_(f"no certificate labelled {key_label!r} on the token {token_label!r}")
     return _key_signer(signer)
@@ -102,8 +102,3 @@ def _key_signer(signer: Any) -> KeySigner:
     cert = signer.signing_cert
     chain = tuple(c for c in signer.cert_registry if c.dump() != cert.dump())
     return KeySigner(signer=signer, certificate=cert, chain=chain)
-
-
-def _reason(exc: Exception) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0][:200]

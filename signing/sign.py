@@ -26,7 +26,7 @@ from pyhanko.stamp.noop import NoOpStampStyle
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from signing.errors import SigningError
+from signing.errors import SigningError, first_line
 from signing.keys import KeySigner
 from signing.trust import validation_context
 
@@ -66,7 +66,7 @@ def sign_pdf(pdf: bytes, key: KeySigner, request: SignatureRequest) -> bytes:
         try:
             out = prepared.pdf_signer.sign_pdf(prepared.writer)
         except Exception as exc:
-            raise SigningError(f"signing failed: {_first_line(exc)}") from None
+            raise SigningError(f"signing failed: {first_line(exc)}") from None
     data: bytes = out.getvalue()
     return data
 
@@ -83,7 +83,7 @@ def sign_pdf_external(pdf: bytes, external: ExternalCmsSigner, request: Signatur
     try:
         cert = x509.Certificate.load(external.certificate())
     except Exception as exc:
-        raise SigningError(f"the external signer's certificate cannot be read: {_first_line(exc)}") from None
+        raise SigningError(f"the external signer's certificate cannot be read: {first_line(exc)}") from None
     placeholder = signers.ExternalSigner(
         signing_cert=cert,
         cert_registry=SimpleCertificateStore.from_certs([cert]),  # type: ignore[no-untyped-call]
@@ -102,7 +102,7 @@ def sign_pdf_external(pdf: bytes, external: ExternalCmsSigner, request: Signatur
         except SigningError:
             raise
         except Exception as exc:
-            raise SigningError(f"external signing failed: {_first_line(exc)}") from None
+            raise SigningError(f"external signing failed: {first_line(exc)}") from None
     output.seek(0)
     result: bytes = output.read()
     return result
@@ -127,7 +127,7 @@ class _Prepared:
         try:
             self.writer = _KeepMetadataWriter(io.BytesIO(pdf), strict=False)
         except Exception as exc:
-            raise SigningError(f"the document cannot be read as a PDF: {_first_line(exc)}") from None
+            raise SigningError(f"the document cannot be read as a PDF: {first_line(exc)}") from None
         self._tmp = tempfile.TemporaryDirectory(prefix="signing-")
         meta = signers.PdfSignatureMetadata(
             field_name=request.field_name,
@@ -164,7 +164,7 @@ class _Prepared:
             try:
                 fields.append_signature_field(self.writer, spec)
             except Exception as exc:
-                raise SigningError(f"the signature field cannot be added: {_first_line(exc)}") from None
+                raise SigningError(f"the signature field cannot be added: {first_line(exc)}") from None
         self.pdf_signer = signers.PdfSigner(
             meta,
             signer=signer,
@@ -178,8 +178,3 @@ class _Prepared:
 
     def __exit__(self, *exc: object) -> None:
         self._tmp.cleanup()
-
-
-def _first_line(exc: Exception) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0][:300]

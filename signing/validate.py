@@ -14,6 +14,8 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
+from signing.errors import first_line
+
 PASSED = "PASSED"
 INDETERMINATE = "INDETERMINATE"
 FAILED = "FAILED"
@@ -79,7 +81,7 @@ def validate_pdf(pdf: bytes, trust_roots: Sequence[bytes], *, allow_fetching: bo
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
         embedded = list(reader.embedded_signatures)
     except Exception as exc:
-        return _failed_file("FORMAT_FAILURE", f"not a readable PDF: {_first_line(exc)}")
+        return _failed_file("FORMAT_FAILURE", f"not a readable PDF: {first_line(exc)}")
     if not embedded:
         return _failed_file(NO_SIGNATURE, "the document has no signatures")
     reports = tuple(_validate_one(sig, trust_roots, allow_fetching) for sig in embedded)
@@ -121,7 +123,7 @@ def _validate_one(sig: Any, roots: Sequence[bytes], allow_fetching: bool) -> Sig
             context = validation_context(roots, allow_fetching=allow_fetching)
         status = validate_pdf_signature(sig, context)
     except Exception as exc:  # pyHanko raises when the signature bytes themselves are damaged
-        return _broken(name, f"the signature cannot be checked: {_first_line(exc)}", sig, has_dss)
+        return _broken(name, f"the signature cannot be checked: {first_line(exc)}", sig, has_dss)
     return _from_status(name, status, has_dss)
 
 
@@ -202,8 +204,3 @@ def _has_dss(sig: Any) -> bool:
         return "/DSS" in sig.reader.root
     except Exception:
         return False
-
-
-def _first_line(exc: Exception) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0][:300]

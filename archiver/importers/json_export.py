@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from archiver.errors import BadInputError, InvalidExportError
+from archiver.files import unreadable
 from archiver.importers.base import InputLimits
 from archiver.problems import PathPart, Problem, json_path, show
 
@@ -37,12 +38,8 @@ def read_bytes(path: Path, limits: InputLimits) -> bytes:
     """The file's bytes, after checking that it is a regular file within the size limit."""
     try:
         info = path.stat()
-    except FileNotFoundError:
-        raise BadInputError(f"{path}: no such file") from None
-    except PermissionError:
-        raise BadInputError(f"{path}: permission denied") from None
     except OSError as exc:
-        raise BadInputError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+        raise BadInputError(unreadable(path, exc)) from None
     if stat.S_ISDIR(info.st_mode):
         raise BadInputError(f"{path}: is a directory, not an export file")
     if not stat.S_ISREG(info.st_mode):
@@ -58,10 +55,8 @@ def read_bytes(path: Path, limits: InputLimits) -> bytes:
         with path.open("rb") as handle:
             # Read at most one byte past the limit: the file may grow after the stat.
             data = handle.read(limits.max_export_bytes + 1)
-    except PermissionError:
-        raise BadInputError(f"{path}: permission denied") from None
     except OSError as exc:
-        raise BadInputError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+        raise BadInputError(unreadable(path, exc)) from None
     if len(data) > limits.max_export_bytes:
         raise BadInputError(f"{path}: the file grew past the limit of {_size(limits.max_export_bytes)} while read")
     return data
