@@ -1,7 +1,8 @@
 """The one error root of the archiver, with stable codes and the exit code each maps to.
 
-Exit codes follow DESIGN.md: 0 done, 1 problems found or action refused, 2 bad input or usage;
-anything else is a bug.
+Exit codes follow DESIGN.md: 0 done (all intact), 1 problems found or action refused, 2 bad input or usage,
+3 internal error. Nothing else: any exception that is not an `ArchiverError` (nor click's own) is a bug, which
+the CLI reports in one line with exit 3 and writes its traceback to a log file (`archiver.cli.main`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from archiver.problems import Problem
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
 EXIT_BAD_INPUT = 2
+EXIT_INTERNAL = 3
 
 
 class ArchiverError(Exception):

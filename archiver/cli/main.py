@@ -1,22 +1,42 @@
-"""The command group, its global options, and the one mapper from errors to messages and exit codes."""
+"""The command group, its global options, and the one mapper from errors to messages and exit codes.
+
+`ArchiverError` is expected: a message and its exit code (1 or 2). Click's own exceptions (usage errors, aborts,
+`ctx.exit`) are click's, as are SystemExit, KeyboardInterrupt and a broken stdout pipe. Anything else is a bug:
+exit 3, one line on stderr (or a JSON payload with --json), and the traceback in a log file readable only by its
+owner (tracebacks may carry personal data): `logs/` beside the archive's configuration file when there is one,
+else `$XDG_STATE_HOME/archiver/logs` (default `~/.local/state/archiver/logs`), else the system temp directory.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import getpass
 import json
 import os
+import platform
+import shlex
 import sys
+import tempfile
+import traceback
+from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, NoReturn, overload
 
 import click
 
 from archiver import __version__
 from archiver.config import DEFAULT_CONFIG_NAME, Config, load_config
-from archiver.errors import ArchiverError, InvalidExportError
+from archiver.errors import EXIT_INTERNAL, ArchiverError, InvalidExportError
 
 HUMAN_PROBLEM_LIMIT = 200
+INTERNAL_MESSAGE_LIMIT = 300  # characters of the exception's text on the one line; the log has all of it
+
+# The arguments of the running command line (for the log and for --json before the Runtime exists).
+_ARGUMENTS: ContextVar[tuple[str, ...] | None] = ContextVar("archiver_arguments", default=None)
 
 
 @dataclass
@@ -44,15 +64,92 @@ class Runtime:
 
 
 class ArchiverGroup(click.Group):
-    """Runs a command and maps `ArchiverError` to a message and an exit code (DESIGN.md: 0, 1, 2)."""
+    """Runs a command and maps its errors to a message and an exit code (DESIGN.md: 0, 1, 2, 3).
+
+    `invoke` handles what the commands raise, with the Runtime at hand (where the archive is, --json); `main`
+    handles the rest (option parsing before the Runtime exists, closing the context), in the console script
+    and in click's CliRunner alike.
+    """
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except ArchiverError as error:
             runtime = ctx.find_object(Runtime)
-            report_error(error, as_json=bool(runtime and runtime.json) or "--json" in sys.argv[1:])
+            report_error(error, as_json=_wants_json(runtime))
             ctx.exit(error.exit_code)
+        except Exception as error:
+            if not is_internal_error(error):
+                raise
+            runtime = ctx.find_object(Runtime)
+            report_internal_error(error, runtime=runtime, as_json=_wants_json(runtime))
+            ctx.exit(EXIT_INTERNAL)
+
+    @overload
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: Literal[True] = True,
+        **extra: Any,
+    ) -> NoReturn: ...
+
+    @overload
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = ...,
+        **extra: Any,
+    ) -> Any: ...
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        token = _ARGUMENTS.set(tuple(sys.argv[1:] if args is None else args))
+        try:
+            return super().main(
+                args, prog_name, complete_var, standalone_mode, windows_expand_args=windows_expand_args, **extra
+            )
+        except Exception as error:
+            if isinstance(error, ArchiverError):
+                report_error(error, as_json=_wants_json(None))
+                code = error.exit_code
+            elif is_internal_error(error):
+                report_internal_error(error, runtime=None, as_json=_wants_json(None))
+                code = EXIT_INTERNAL
+            else:
+                raise
+            if standalone_mode:
+                sys.exit(code)
+            return code
+        finally:
+            _ARGUMENTS.reset(token)
+
+
+def _wants_json(runtime: Runtime | None) -> bool:
+    if runtime is not None and runtime.json:
+        return True
+    arguments = _ARGUMENTS.get()
+    return "--json" in (sys.argv[1:] if arguments is None else arguments)
+
+
+def is_internal_error(error: BaseException) -> bool:
+    """A bug (exit 3): not an ArchiverError, not click's own exception, not a broken stdout pipe (click's too),
+    and not SystemExit or KeyboardInterrupt."""
+    if isinstance(error, ArchiverError | click.ClickException | click.exceptions.Exit | click.exceptions.Abort):
+        return False
+    if isinstance(error, OSError) and error.errno == errno.EPIPE:
+        return False
+    return isinstance(error, Exception)
 
 
 def report_error(error: ArchiverError, *, as_json: bool) -> None:
@@ -72,6 +169,121 @@ def report_error(error: ArchiverError, *, as_json: bool) -> None:
         click.echo(f"  {problem}", err=True)
     if len(problems) > HUMAN_PROBLEM_LIMIT:
         click.echo(f"  … and {len(problems) - HUMAN_PROBLEM_LIMIT} more (--json lists them all)", err=True)
+
+
+def report_internal_error(error: BaseException, *, runtime: Runtime | None, as_json: bool) -> None:
+    """One line on stderr (or a JSON payload on stdout) naming the log file that has the traceback. Never raises:
+    a bug in the error handling must not turn exit 3 into a traceback."""
+    summary = _one_line(error)
+    log: Path | None = None
+    reason = ""
+    try:
+        log = write_error_log(error, runtime)
+    except Exception as failure:
+        reason = _one_line(failure, limit=200)
+    with contextlib.suppress(Exception):  # stdout or stderr is gone: the exit code is all that is left to say it
+        if as_json:
+            payload = {"code": "internal", "message": summary, "log": str(log) if log else None}
+            click.echo(json.dumps({"ok": False, "error": payload}, ensure_ascii=False, indent=2))
+        else:
+            where = f"details in {log}" if log else f"no log could be written ({reason})"
+            click.echo(f"archiver: internal error (this is a bug): {summary} — {where}", err=True)
+
+
+def write_error_log(error: BaseException, runtime: Runtime | None) -> Path:
+    """Write the traceback, the command line and the versions to a new log file (mode 0600); its path.
+
+    Tried in order: `logs/` beside the configuration file (when it exists), `$XDG_STATE_HOME/archiver/logs`,
+    the system temp directory. Raises the last failure when none can be written.
+    """
+    now = datetime.now(UTC)
+    text = _log_text(error, now)
+    stamp = now.strftime("%Y%m%dT%H%M%S")
+    failure: Exception = OSError("no log directory")
+    for directory, mode in _log_directories(runtime):
+        try:
+            directory.mkdir(mode=mode, parents=True, exist_ok=True)
+            return _write_new_file(directory, f"archiver-error-{stamp}-{os.getpid()}", text)
+        except Exception as problem:
+            failure = problem
+    raise failure
+
+
+def _log_directories(runtime: Runtime | None) -> list[tuple[Path, int]]:
+    """Where a log may go, best first, each with the mode to create it with."""
+    directories: list[tuple[Path, int]] = []
+    with contextlib.suppress(Exception):
+        if runtime is not None and runtime.config_path.is_file():
+            directories.append((runtime.config_path.absolute().parent / "logs", 0o777))  # shared like the archive
+    with contextlib.suppress(Exception):  # Path.home() raises when there is no home
+        state = os.environ.get("XDG_STATE_HOME", "")
+        base = Path(state) if os.path.isabs(state) else Path.home() / ".local" / "state"
+        directories.append((base / "archiver" / "logs", 0o700))
+    with contextlib.suppress(Exception):
+        directories.append((Path(tempfile.gettempdir()).absolute(), 0o700))
+    return directories
+
+
+def _write_new_file(directory: Path, stem: str, text: str) -> Path:
+    """A new file (never an existing one, nor a symlink planted there), readable by its owner only."""
+    for attempt in range(100):
+        path = directory / (f"{stem}.log" if attempt == 0 else f"{stem}-{attempt}.log")
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            continue
+        try:
+            with os.fdopen(descriptor, "w", encoding="utf-8", errors="backslashreplace") as file:
+                file.write(text)
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+        return path
+    raise FileExistsError(f"{directory}: too many logs named {stem}")
+
+
+def _log_text(error: BaseException, now: datetime) -> str:
+    arguments = _ARGUMENTS.get()
+    command = ["archiver", *(sys.argv[1:] if arguments is None else arguments)]
+    try:
+        details = "".join(traceback.format_exception(error))
+    except Exception:  # MemoryError included: the one line still says what happened
+        details = _one_line(error) + "\n(the traceback could not be formatted)\n"
+    lines = [
+        "archiver internal error (this is a bug)",
+        f"time: {now.isoformat(timespec='seconds')}",
+        f"command: {_or_unknown(lambda: shlex.join(command))}",
+        f"working directory: {_or_unknown(os.getcwd)}",
+        f"archiver: {__version__}",
+        f"python: {' '.join(sys.version.split())}",
+        f"platform: {_or_unknown(platform.platform)}",
+        "",
+        details,
+    ]
+    return "\n".join(lines)
+
+
+def _or_unknown(value: Callable[[], str]) -> str:
+    try:
+        return value()
+    except Exception:
+        return "(unknown)"
+
+
+def _one_line(error: BaseException, *, limit: int = INTERNAL_MESSAGE_LIMIT) -> str:
+    """`RuntimeError: boom`: the exception's type (with its module unless built in) and text, on one line.
+    Never raises."""
+    try:
+        kind = type(error)
+        name = kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
+        try:
+            text = str(error)
+        except Exception:
+            text = "<the message could not be printed>"
+        line = " ".join(f"{name}: {text}".split()) if text else name
+        return line if len(line) <= limit else line[: limit - 1] + "…"
+    except Exception:
+        return "unknown error"
 
 
 def _default_user() -> str:
@@ -96,7 +308,8 @@ def _default_user() -> str:
 def cli(ctx: click.Context, config_path: Path | None, as_json: bool, user: str | None) -> None:
     """Archive of a school's electronic class journals: PDF/A volumes, signed, stored twice, verified.
 
-    Exit codes: 0 done (all intact), 1 problems found or action refused, 2 bad input or usage.
+    Exit codes: 0 done (all intact), 1 problems found or action refused, 2 bad input or usage, 3 internal error
+    (a bug; the traceback goes to a log file).
     """
     required = config_path is not None or "ARCHIVER_CONFIG" in os.environ
     if config_path is None:
@@ -105,7 +318,7 @@ def cli(ctx: click.Context, config_path: Path | None, as_json: bool, user: str |
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point (errors are mapped to exit codes in `ArchiverGroup`)."""
     try:
         cli.main(prog_name="archiver")
     except KeyboardInterrupt:
