@@ -1,21 +1,25 @@
 """The first import adapter: the archive's own JSON export format (schemas/journal-export.schema.json).
 
 The file is untrusted: it may be missing, a directory, a device, binary junk, truncated, huge, nested a
-thousand levels deep, or carry duplicate keys that a plain `json.load` would silently collapse. Each of
+thousand levels deep, carry duplicate keys that a plain `json.load` would silently collapse, lone
+surrogates (`\\ud800`) that no later step can encode, or an integer too long for Python to convert. Each of
 these is a `BadInputError` naming the file and the place.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import stat
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from archiver.errors import BadInputError, InvalidExportError
 from archiver.files import unreadable
 from archiver.importers.base import InputLimits
-from archiver.problems import PathPart, Problem, json_path, show
+from archiver.problems import PathPart, Problem, show
+from archiver.validation.text import long_integer_message, safe_path, unusable_values
 
 
 class JsonExportImporter:
@@ -62,6 +66,11 @@ def read_bytes(path: Path, limits: InputLimits) -> bytes:
     return data
 
 
+# A JSON escape of a UTF-16 surrogate: only such a string can hold a lone surrogate once parsed (strict
+# UTF-8 decoding rejects an encoded one). A valid pair matches too; the walk then finds nothing.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
 class _Object(dict[str, Any]):
     """A parsed JSON object that remembers the keys it had more than once."""
 
@@ -75,8 +84,23 @@ class _Constant:
         self.name = name
 
 
+class _LongInteger:
+    """Stands in for an integer literal with more digits than Python converts, until its place is reported."""
+
+    def __init__(self, digits: int) -> None:
+        self.digits = digits
+
+
+def _integer(literal: str) -> int | _LongInteger:
+    try:
+        return int(literal)
+    except ValueError:  # over sys.get_int_max_str_digits(); the scanner has checked the syntax
+        return _LongInteger(len(literal.lstrip("-")))
+
+
 def parse_json(data: bytes, source: str) -> Any:
-    """Parse UTF-8 JSON strictly: no NaN or Infinity, no duplicate keys, bounded nesting."""
+    """Parse UTF-8 JSON strictly: no NaN or Infinity, no duplicate keys, no lone surrogates, no integers too
+    long to convert, bounded nesting."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -103,8 +127,19 @@ def parse_json(data: bytes, source: str) -> Any:
         oddities = True
         return _Constant(name)
 
+    def load(parse_int: Callable[[str], Any] | None = None) -> Any:
+        return json.loads(text, object_pairs_hook=make_object, parse_constant=make_constant, parse_int=parse_int)
+
     try:
-        document = json.loads(text, object_pairs_hook=make_object, parse_constant=make_constant)
+        try:
+            document = load()
+        except ValueError as exc:
+            if isinstance(exc, json.JSONDecodeError):
+                raise
+            # An integer literal over Python's digit limit; parse again (only now, as the hook costs time on
+            # every integer), keeping each such literal in its place to report it.
+            document = load(_integer)
+            oddities = True
     except json.JSONDecodeError as exc:
         where = f"line {exc.lineno}, column {exc.colno}"
         if exc.pos >= len(text.rstrip()):
@@ -116,26 +151,31 @@ def parse_json(data: bytes, source: str) -> Any:
         raise BadInputError(f"{source}: not valid JSON at {where}: {exc.msg}") from None
     except RecursionError:
         raise BadInputError(f"{source}: the JSON is nested too deeply to be a journal export") from None
-    if oddities:
-        raise InvalidExportError(source, _oddities(document))
+    if oddities or _SURROGATE_ESCAPE.search(text):
+        problems = _oddities(document)
+        if problems:
+            raise InvalidExportError(source, problems)
     return document
 
 
 def _oddities(document: Any) -> list[Problem]:
-    """Every repeated key and every NaN or Infinity, with its place; iterative, so depth is no danger."""
-    found: list[tuple[list[PathPart], str]] = []
+    """Every repeated key, NaN or Infinity, lone surrogate and overlong integer, with its place; iterative, so
+    depth is no danger."""
+    found = unusable_values(document)
     stack: list[tuple[list[PathPart], Any]] = [([], document)]
     while stack:
         path, value = stack.pop()
         if isinstance(value, _Constant):
             found.append((path, f"{value.name} is not a JSON number"))
+        elif isinstance(value, _LongInteger):
+            found.append((path, long_integer_message(value.digits)))
         elif isinstance(value, dict):
             for key in getattr(value, "duplicates", ()):
                 found.append((path + [key], "this key appears more than once in its object"))
             stack.extend((path + [key], child) for key, child in value.items())
         elif isinstance(value, list):
             stack.extend((path + [index], child) for index, child in enumerate(value))
-    return sorted(Problem(json_path(path), message) for path, message in found)
+    return sorted(Problem(safe_path(path), message) for path, message in found)
 
 
 def _size(count: int) -> str:

@@ -6,7 +6,7 @@ Validation uses jsonschema-rs (a Rust implementation of JSON Schema 2020-12): on
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import cache
 from typing import Any
 
@@ -17,11 +17,11 @@ from archiver.problems import (
     Problem,
     document_position,
     first_control_character,
-    json_path,
     json_type,
     show,
 )
 from archiver.resources import export_schema
+from archiver.validation.text import safe_path, unusable_values
 
 _TYPE_NAMES = {
     "object": "an object",
@@ -47,11 +47,23 @@ def _validator() -> Any:
 
 def check_schema(document: Any) -> tuple[Problem, ...]:
     """Every place where the document departs from the schema, in document order."""
-    found: dict[tuple[Any, ...], Problem] = {}
-    for error in _validator().iter_errors(document):
-        for parts, message in _explain(error):
-            found.setdefault((*document_position(document, parts), message), Problem(json_path(parts), message))
-    return tuple(found[key] for key in sorted(found))
+    try:
+        return _ordered(document, (pair for error in _validator().iter_errors(document) for pair in _explain(error)))
+    except (UnicodeEncodeError, ValueError):
+        # A lone surrogate (the validator encodes the document as UTF-8) or an integer too long to show.
+        # The JSON importer reports both as it parses; this is for any other adapter's document.
+        unusable = unusable_values(document)
+        if not unusable:
+            raise
+        return _ordered(document, unusable)
+
+
+def _ordered(document: Any, found: Iterable[tuple[list[PathPart], str]]) -> tuple[Problem, ...]:
+    """Problems in document order, each once."""
+    placed: dict[tuple[Any, ...], Problem] = {}
+    for parts, message in found:
+        placed.setdefault((*document_position(document, parts), message), Problem(safe_path(parts), message))
+    return tuple(placed[key] for key in sorted(placed))
 
 
 def _subschema(schema_path: Sequence[str | int]) -> dict[str, Any]:
