@@ -57,12 +57,29 @@ class SigningConfig:
 
 
 @dataclass(frozen=True)
+class IntegrityConfig:
+    """[integrity]: every copy is re-verified at least once in this many days (`verify --due`)."""
+
+    full_cycle_days: int = 30
+
+
+@dataclass(frozen=True)
+class RepositoryConfig:
+    """One entry of [repositories]: a path, or a table with the path and where the carrier is."""
+
+    name: str
+    path: Path
+    location: str = ""  # «сервер, каб. 12»: printed in reports
+
+
+@dataclass(frozen=True)
 class Config:
     input: InputConfig = field(default_factory=InputConfig)
     render: RenderConfig = field(default_factory=RenderConfig)
     catalog: CatalogConfig = field(default_factory=CatalogConfig)
     signing: SigningConfig = field(default_factory=SigningConfig)
-    repositories: tuple[tuple[str, Path], ...] = ()  # [repositories] name = "path", two or more
+    integrity: IntegrityConfig = field(default_factory=IntegrityConfig)
+    repositories: tuple[RepositoryConfig, ...] = ()  # [repositories] name = "path" (or a table), two or more
     source: Path | None = None  # the file it was read from, if any
 
     def catalog_url(self) -> str:
@@ -86,6 +103,7 @@ _SECTIONS: dict[str, type] = {
     "render": RenderConfig,
     "catalog": CatalogConfig,
     "signing": SigningConfig,
+    "integrity": IntegrityConfig,
 }
 
 
@@ -126,18 +144,27 @@ def config_from_mapping(mapping: Mapping[str, Any], where: str, source: Path | N
     return Config(source=source, **sections)
 
 
-def _repositories(mapping: Mapping[str, Any], where: str, source: Path | None) -> tuple[tuple[str, Path], ...]:
-    out: list[tuple[str, Path]] = []
+def _repositories(mapping: Mapping[str, Any], where: str, source: Path | None) -> tuple[RepositoryConfig, ...]:
+    out: list[RepositoryConfig] = []
     for name, value in mapping.items():
+        location = ""
+        if isinstance(value, Mapping):
+            unknown = set(value) - {"path", "location"}
+            if unknown:
+                raise ConfigError(f"{where} {name}: unknown key {sorted(unknown)[0]!r} (known: path, location)")
+            location = value.get("location", "")
+            if not isinstance(location, str):
+                raise ConfigError(f"{where} {name}: location must be text")
+            value = value.get("path")
         if not isinstance(value, str) or not value:
-            raise ConfigError(f"{where} {name} must be the path of a directory")
-        if not name.replace("-", "").replace("_", "").isalnum():
+            raise ConfigError(f"{where} {name} must be the path of a directory (or a table with path and location)")
+        if not name.isascii() or not name.replace("-", "").replace("_", "").isalnum():
             raise ConfigError(f"{where} {name!r}: repository names are letters, digits, '-' and '_'")
         path = Path(value)
         if not path.is_absolute() and source is not None:
             path = source.parent / path
-        out.append((name, path))
-    resolved = [p.resolve() for _, p in out]
+        out.append(RepositoryConfig(name, path, location))
+    resolved = [r.path.resolve() for r in out]
     if len(set(resolved)) != len(resolved):
         raise ConfigError(f"{where} two repositories are the same directory")
     return tuple(out)
@@ -168,3 +195,5 @@ def _check(section: Any, where: str) -> None:
             raise ConfigError(f"{where} pdfa must be one of {', '.join(sorted(VARIANTS))}, not {section.pdfa!r}")
         if not 0 <= section.workers <= 256:
             raise ConfigError(f"{where} workers must be between 0 (one per core) and 256")
+    if isinstance(section, IntegrityConfig) and not 1 <= section.full_cycle_days <= 3650:
+        raise ConfigError(f"{where} full_cycle_days must be between 1 and 3650")

@@ -35,8 +35,8 @@ def archive_from_config(config: Config, *, need_key: bool = True) -> Archive:
             f"{config.source or 'the configuration'}: [repositories] needs two or more entries "
             "(run `archiver init` to make a configuration)"
         )
-    repositories = [OcflRepository(name, path) for name, path in config.repositories]
     catalog = open_catalog(config.catalog_url())
+    repositories = [OcflRepository(r.name, r.path, location=r.location) for r in config.repositories]
     roots = []
     for value in config.signing.trust_roots:
         path = config.path(value)
@@ -63,6 +63,7 @@ def archive_from_config(config: Config, *, need_key: bool = True) -> Archive:
         pdfa=variant(config.render.pdfa),
         workers=config.render.workers,
         clock=catalog.clock,
+        full_cycle_days=config.integrity.full_cycle_days,
     )
     cleanup_staging(archive)
     return archive

@@ -65,9 +65,19 @@ class CaseInfo:
     signatures: tuple[Mapping[str, str], ...] = field(default=())
 
 
+# Export ids are [A-Za-z0-9._-] (schemas/): the separator "~" cannot occur in them, and the kind is a fixed
+# word in a fixed position, so no export can make two kinds of case (or two classes' cases) share an id.
+SEPARATOR = "~"
+
+
 def case_id_for(volume_id: str) -> str:
-    """An OCFL- and path-safe id: school/year/class/kind → school.year.class.kind."""
-    return volume_id.replace("/", ".")
+    """An OCFL- and path-safe id that no export id can imitate:
+    school~year~class~journal, school~year~class~period~q2, school~year~summary (and school~acts)."""
+    return volume_id.replace("/", SEPARATOR)
+
+
+def acts_case_id(school_id: str) -> str:
+    return f"{school_id}{SEPARATOR}acts"
 
 
 def metadata_bytes(info: CaseInfo, version: int, created: datetime) -> bytes:
@@ -105,6 +115,20 @@ def manifest_bytes(case_id: str, version: int, files: Mapping[str, bytes]) -> by
     return (json.dumps(body, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
-def parse_manifest(data: bytes) -> dict[str, dict[str, Any]]:
-    files: dict[str, dict[str, Any]] = json.loads(data)["files"]
+def parse_manifest(data: bytes, case_id: str | None = None, version: int | None = None) -> dict[str, dict[str, Any]]:
+    """The files a sealed manifest lists; `ValueError` when it is not one (or names another case or version)."""
+    try:
+        body = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise ValueError("the manifest is not JSON") from None
+    files = body.get("files") if isinstance(body, dict) else None
+    if not isinstance(files, dict) or not all(
+        isinstance(entry, dict) and isinstance(entry.get("sha256"), str) and isinstance(entry.get("size"), int)
+        for entry in files.values()
+    ):
+        raise ValueError("the manifest does not list files with their SHA-256 and size")
+    if case_id is not None and body.get("case") != case_id:
+        raise ValueError(f"the manifest is of another case ({str(body.get('case'))[:100]!r})")
+    if version is not None and body.get("version") != version:
+        raise ValueError(f"the manifest is of another version ({str(body.get('version'))[:20]})")
     return files

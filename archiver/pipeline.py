@@ -19,6 +19,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from archiver.assemble import render_volume, workers
 from archiver.catalog import Catalog
 from archiver.catalog.models import Case, CaseVersion, Copy, Document, Signature
@@ -41,7 +43,7 @@ from archiver.package import (
 )
 from archiver.pdfa import PdfaVariant, page_count
 from archiver.serialize import document_bytes
-from archiver.storage import OcflRepository
+from archiver.storage import OcflRepository, StorageError
 from signing import KeySigner, SignatureRequest, sign_pdf
 from signing.detached import check_seal, seal_bytes
 
@@ -65,20 +67,31 @@ class Archive:
     pdfa: PdfaVariant
     workers: int
     clock: Clock
+    full_cycle_days: int = 30
 
-    def check_repositories(self) -> None:
+    def repository(self, name: str | None) -> OcflRepository:
+        for repository in self.repositories:
+            if repository.name == name:
+                return repository
+        raise ArchiveError(f"no repository {name!r}")
+
+    def check_repositories(self, *, for_repair: bool = False) -> None:
         """Every repository must be there and writable before anything is written to any of them."""
         if len(self.repositories) < 2:
             raise ArchiveError("the archive needs at least two repositories (configure [repositories])")
         for repository in self.repositories:
-            repository.check()
+            repository.check(declared=not for_repair)
 
     @contextmanager
     def case_lock(self, case_id: str) -> Iterator[None]:
         """Only one run at a time stores or changes a case (across processes on this machine)."""
         directory = self.repositories[0].staging / "locks"
-        directory.mkdir(parents=True, exist_ok=True)
-        with open(directory / f"{case_id}.lock", "a+b") as handle:
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            handle = open(directory / f"{case_id}.lock", "a+b")  # noqa: SIM115 (held across the yield)
+        except OSError as exc:
+            raise ArchiveError(f"cannot lock {case_id} in {directory}: {exc.strerror or exc}") from None
+        with handle:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
             try:
                 yield
@@ -131,8 +144,9 @@ def archive_volumes(
     archive.check_repositories()
     results: list[CaseResult] = []
     todo: list[tuple[Volume, CaseInfo]] = []
-    for volume, school_name, period_id in volumes:
-        info = _case_info(volume, school_name, period_id)
+    infos = [(volume, _case_info(volume, school_name, period_id)) for volume, school_name, period_id in volumes]
+    _refuse_disposed(archive, [info for _, info in infos])
+    for volume, info in infos:
         with archive.case_lock(info.case_id):
             done = _catalogued(archive, info.case_id)
             if done is not None:
@@ -164,7 +178,7 @@ def _submit(pool: Executor, volume: Volume, info: CaseInfo) -> Any:
 
 def _case_info(volume: Volume, school_name: str, period_id: str | None) -> CaseInfo:
     parts = volume.id.split("/")
-    class_id = parts[2] if len(parts) == 4 else None
+    class_id = parts[2] if volume.kind in ("class_year", "class_period") else None
     closed_on = volume.created.date()
     return CaseInfo(
         case_id=case_id_for(volume.id),
@@ -199,6 +213,20 @@ def _signature_entry(field: str, role: str, key: KeySigner, when: datetime) -> d
     }
 
 
+def _refuse_disposed(archive: Archive, infos: Sequence[CaseInfo]) -> None:
+    """A case that was disposed of is not made again under the same id; refused before anything is written."""
+    from archiver.roles import RefusedError
+
+    with archive.catalog.transaction() as session:
+        for info in infos:
+            case = session.get(Case, info.case_id)
+            if case is not None and case.status in ("disposed", "disposing"):
+                raise RefusedError(
+                    f"refused: {info.case_id} ({info.title}) was disposed of after its retention; "
+                    "it is not archived again (nothing was written)"
+                )
+
+
 def _catalogued(archive: Archive, case_id: str) -> int | None:
     with archive.catalog.transaction() as session:
         case = session.get(Case, case_id)
@@ -212,18 +240,26 @@ def _store_case(
         sheets = _catalogued(archive, info.case_id)
         if sheets is not None:  # another run finished it while this one rendered
             return CaseResult(info.case_id, info.title, "already archived", sheets)
-        for repository in archive.repositories:
-            if repository.head(info.case_id) is None:
-                repository.put(
-                    info.case_id,
-                    files,
-                    message="Архивирование: дело сформировано и заверено электронной печатью",
-                    user=user,
-                    created=archive.clock(),
-                )
-        read_back(archive, info.case_id, files)
+        adopted = _adopt(archive, info.case_id, user, awaiting_signature)  # another run stored it meanwhile
+        if adopted is not None:
+            return adopted
+        store_version(
+            archive, info.case_id, files, user, "Архивирование: дело сформировано и заверено электронной печатью"
+        )
         record_version(archive, info, 1, files, user, "archive", awaiting_signature)
     return CaseResult(info.case_id, info.title, "archived", info.sheets)
+
+
+def store_version(
+    archive: Archive, case_id: str, files: Mapping[str, bytes], user: str, message: str, created: datetime | None = None
+) -> None:
+    """The one store path: put the same version in every repository that lacks it, then read it back."""
+    created = created or archive.clock()  # one time for every copy: the copies are byte-identical
+    for repository in archive.repositories:
+        head = repository.head(case_id)
+        if head is None or dict(head.sha256) != {p: hashlib.sha256(d).hexdigest() for p, d in files.items()}:
+            repository.put(case_id, files, message=message, user=user, created=created)
+    read_back(archive, case_id, files)
 
 
 def read_back(archive: Archive, case_id: str, files: Mapping[str, bytes]) -> None:
@@ -246,7 +282,9 @@ def record_version(
     user: str,
     action: str,
     awaiting_signature: bool,
+    also: Callable[[Session], None] | None = None,
 ) -> None:
+    """The catalog rows of a stored version, with its audit event (and `also`) in one transaction."""
     now = archive.clock()
     with archive.catalog.transaction() as session:
         case = session.get(Case, info.case_id)
@@ -301,6 +339,8 @@ def record_version(
                     signed_at=datetime.fromisoformat(entry["signed_at"]),
                 )
             )
+        if also is not None:
+            also(session)
         archive.catalog.record(
             session,
             user,
@@ -313,40 +353,44 @@ def record_version(
 
 def _adopt(archive: Archive, case_id: str, user: str, awaiting_signature: bool) -> CaseResult | None:
     """A case stored by a run that did not finish: complete it from a copy that matches its seal."""
-    holders = [r for r in archive.repositories if r.head(case_id) is not None]
+    holders = []
+    for repository in archive.repositories:
+        head = repository.head(case_id)
+        if head is not None:
+            holders.append((repository, head))
     if not holders:
         return None
-    for source in holders:
-        head = source.head(case_id)
-        assert head is not None
-        files = {path: source.read(case_id, path) for path in head.sha256}
-        if not _intact(archive, files):
+    for source, head in holders:
+        try:
+            files = {path: source.read(case_id, path) for path in head.sha256}
+        except StorageError:
+            continue
+        if head.number != 1 or not _intact(archive, files, case_id, 1):
             continue
         for repository in archive.repositories:
             current = repository.head(case_id)
-            if current is None:
-                repository.put(
-                    case_id,
-                    files,
-                    message="Архивирование: копия дополнена из целой копии",
-                    user=user,
-                    created=archive.clock(),
+            if current is not None and dict(current.sha256) != dict(head.sha256):
+                raise ArchiveError(
+                    f"{case_id}: the repositories hold different copies of a case the catalog does not know; "
+                    f"run `archiver verify` (repository {repository.name!r})"
                 )
-            elif dict(current.sha256) != dict(head.sha256):
-                raise ArchiveError(f"{case_id}: repositories hold different versions; run `archiver verify`")
-        read_back(archive, case_id, files)
+        created = datetime.fromisoformat(head.created.replace("Z", "+00:00"))
+        store_version(archive, case_id, files, head.user or user, head.message, created)  # the same version
         info = _info_from_metadata(files[METADATA])
-        record_version(archive, info, int(head.version[1:]), files, user, "archive", awaiting_signature)
+        record_version(archive, info, 1, files, user, "archive", awaiting_signature)
         return CaseResult(case_id, info.title, "adopted", info.sheets)
-    raise ArchiveError(f"{case_id}: a stored copy exists but none matches its sealed manifest")
+    raise ArchiveError(f"{case_id}: a stored copy exists but none matches its sealed manifest; run `archiver verify`")
 
 
-def _intact(archive: Archive, files: Mapping[str, bytes]) -> bool:
+def _intact(archive: Archive, files: Mapping[str, bytes], case_id: str, version: int) -> bool:
     if MANIFEST not in files or SEAL not in files:
         return False
     if not check_seal(files[MANIFEST], files[SEAL], archive.trust_roots).ok:
         return False
-    expected = parse_manifest(files[MANIFEST])
+    try:
+        expected = parse_manifest(files[MANIFEST], case_id, version)
+    except ValueError:
+        return False
     return set(expected) == set(files) - {MANIFEST, SEAL} and all(
         hashlib.sha256(files[path]).hexdigest() == entry["sha256"] for path, entry in expected.items()
     )
@@ -377,16 +421,63 @@ def _info_from_metadata(data: bytes) -> CaseInfo:
     )
 
 
-def read_intact(archive: Archive, case_id: str) -> dict[str, bytes]:
-    """The head version's files from the first repository whose copy matches its sealed manifest."""
+def catalog_head(archive: Archive, case_id: str) -> int | None:
+    with archive.catalog.transaction() as session:
+        case = session.get(Case, case_id)
+        return case.head_version if case is not None else None
+
+
+def read_intact(archive: Archive, case_id: str, version: int | None = None) -> dict[str, bytes]:
+    """A version's files (the catalog's head by default) from the first repository whose copy of it
+    matches its sealed manifest: never a version an interrupted run left beyond the catalog's head."""
+    if version is None:
+        version = catalog_head(archive, case_id)
+        if version is None:
+            raise ArchiveError(f"no case {case_id} in the catalog")
     for repository in archive.repositories:
-        head = repository.head(case_id)
-        if head is None:
+        try:
+            stored = repository.version(case_id, version)
+            if stored is None:
+                continue
+            files = {path: repository.read(case_id, path, stored.version) for path in stored.sha256}
+        except StorageError:
             continue
-        files = {path: repository.read(case_id, path) for path in head.sha256}
-        if _intact(archive, files):
+        if _intact(archive, files, case_id, version):
             return files
     raise ArchiveError(f"{case_id}: no repository holds an intact copy; run `archiver verify` and `archiver repair`")
+
+
+def reconcile(archive: Archive, case_id: str, user: str) -> int | None:
+    """Before a new version is written: every repository at the catalog's head. Versions an interrupted
+    run left beyond it (in one repository or all) are set aside into quarantine, never built upon; an
+    object the catalog does not know is set aside whole. A copy behind the catalog, or damaged, is for
+    `archiver repair`. Returns the catalog's head (None: no such case)."""
+    head = catalog_head(archive, case_id)
+    for repository in archive.repositories:
+        try:
+            stored = repository.head(case_id)
+        except StorageError as exc:
+            raise ArchiveError(f"{exc.message}") from None
+        leftover = None
+        if head is None:
+            if stored is not None or repository.verify_object(case_id).present:
+                leftover = repository.set_aside(case_id, reason="an object left by an interrupted run")
+        elif stored is None:
+            raise ArchiveError(
+                f"repository {repository.name!r}: the copy of {case_id} is missing; run `archiver repair` first"
+            )
+        elif stored.number < head:
+            raise ArchiveError(
+                f"repository {repository.name!r}: the copy of {case_id} is at {stored.version}, the catalog at "
+                f"v{head}; run `archiver repair` first"
+            )
+        else:
+            leftover = repository.roll_back(case_id, head, reason="a version left by an interrupted run")
+        if leftover is not None:
+            with archive.catalog.transaction() as session:
+                archive.catalog.record(session, user, "set aside", case_id, "success",
+                                       {"repository": repository.name, "kept_aside": leftover})  # fmt: skip
+    return head
 
 
 def new_version(
@@ -399,22 +490,15 @@ def new_version(
     message: str,
     *,
     awaiting_signature: bool,
+    also: Callable[[Session], None] | None = None,
 ) -> int:
-    """Store a new version of a case in every repository, read it back, and record it."""
-    with archive.catalog.transaction() as session:
-        case = session.get(Case, info.case_id)
-        if case is None:
-            raise ArchiveError(f"no case {info.case_id} in the catalog")
-        version = case.head_version + 1
+    """Store a new version of a case in every repository, read it back, and record it (the caller holds
+    the case's lock). Leftovers of an interrupted run are set aside first."""
+    head = reconcile(archive, info.case_id, user)
+    version = (head or 0) + 1
     files = case_files(archive, info, version, pdf, source)
-    for repository in archive.repositories:
-        head = repository.head(info.case_id)
-        if head is None or int(head.version[1:]) != version - 1:
-            raise ArchiveError(f"repository {repository.name!r}: {info.case_id} is not at version {version - 1}")
-    for repository in archive.repositories:
-        repository.put(info.case_id, files, message=message, user=user, created=archive.clock())
-    read_back(archive, info.case_id, files)
-    record_version(archive, info, version, files, user, action, awaiting_signature)
+    store_version(archive, info.case_id, files, user, message)
+    record_version(archive, info, version, files, user, action, awaiting_signature, also)
     return version
 
 
@@ -423,21 +507,9 @@ def info_of(files: Mapping[str, bytes]) -> CaseInfo:
 
 
 def cleanup_staging(archive: Archive, older_than_seconds: int = 3600) -> None:
-    """Remove what killed runs left in the staging directories (never anything in a storage root)."""
-    import shutil
-    import time
-
+    """Remove what killed runs left in the repositories' work areas (never quarantine, locks or content)."""
     for repository in archive.repositories:
-        if not repository.staging.is_dir():
-            continue
-        for entry in repository.staging.iterdir():
-            if entry.name == "locks":
-                continue
-            try:
-                if time.time() - entry.stat().st_mtime > older_than_seconds:
-                    shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
-            except OSError:
-                pass
+        repository.cleanup(older_than_seconds)
 
 
 def remove_case(archive: Archive, case_id: str) -> None:

@@ -1,37 +1,53 @@
 """Rebuilding a lost catalog from a repository: every object's versions, files, digests, signatures and
-retention come back from its inventory and metadata.json. The audit trail starts anew with the rebuild."""
+retention come back from the repository (through its interface) and each version's metadata.json. Only
+objects the repository finds sound and whose head version matches its sealed manifest are adopted; the
+rest are reported. The audit trail starts anew with the rebuild."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 
 from archiver.catalog.models import Case, CaseVersion, Copy, Document, Signature, User
 from archiver.errors import BadInputError
 from archiver.package import METADATA, ROLES, VOLUME
 from archiver.pdfa import page_count
-from archiver.pipeline import Archive, info_of
-from archiver.storage import OcflRepository
+from archiver.pipeline import Archive, ArchiveError, info_of, read_intact
+from archiver.storage import Repository, StorageError
 
 
-def rebuild_catalog(archive: Archive, source: OcflRepository, user: str) -> int:
-    """Fill an empty catalog from `source`; returns the number of cases."""
+@dataclass(frozen=True)
+class Rebuilt:
+    cases: int
+    skipped: tuple[str, ...]  # "object: why"
+
+
+def rebuild_catalog(archive: Archive, source: Repository, user: str) -> Rebuilt:
+    """Fill an empty catalog from `source`."""
     with archive.catalog.transaction() as session:
         if session.query(Case).count():
             raise BadInputError("the catalog is not empty: rebuild fills a new, empty catalog")
-    holders = {r.name: r for r in archive.repositories}
-    count = 0
     now = archive.clock()
+    skipped: list[str] = []
+    count = 0
     with archive.catalog.transaction() as session:
         if session.get(User, user) is None:
             session.add(User(name=user, role="admin", created_at=now))
         for object_id in source.object_ids():
-            inventory = source.inventory(object_id)
-            if inventory is None:
+            check = source.verify_object(object_id)
+            if not check.ok or check.head is None:
+                skipped.append(f"{object_id}: {check.findings[0] if check.findings else 'cannot be read'}")
                 continue
-            head = int(inventory["head"][1:])
-            head_files = {p: source.read(object_id, p) for p in (METADATA,)}
-            info = info_of(head_files)
+            try:
+                head_files = read_intact(_only(archive, source), object_id, check.head)
+                info = info_of(head_files)
+            except (StorageError, ValueError, KeyError, TypeError) as exc:
+                skipped.append(f"{object_id}: {getattr(exc, 'message', None) or 'its metadata cannot be read'}")
+                continue
+            except ArchiveError as exc:  # no copy matches its sealed manifest
+                skipped.append(f"{object_id}: {exc.message}")
+                continue
             roles = [s.get("role") for s in info.signatures]
             if info.kind in ("class_year", "summary") and "director" not in roles:
                 status = "awaiting_signature"
@@ -42,38 +58,47 @@ def rebuild_catalog(archive: Archive, source: OcflRepository, user: str) -> int:
             case = Case(
                 id=object_id, kind=info.kind, school_id=info.school_id, academic_year=info.academic_year,
                 class_id=info.class_id, class_name=info.class_name, period_id=info.period_id, title=info.title,
-                status=status, head_version=head, sheets=info.sheets, closed_on=info.retention.closed_on,
+                status=status, head_version=check.head, sheets=info.sheets, closed_on=info.retention.closed_on,
                 retention_class=info.retention.retention_class, retain_until=info.retention.retain_until,
                 legal_hold=info.legal_hold, superseded_by=info.superseded_by, created_at=now,
             )  # fmt: skip
             session.add(case)
-            fixity = {p: d for d, paths in inventory["fixity"]["sha256"].items() for p in paths}
-            for name, version in inventory["versions"].items():
-                number = int(name[1:])
-                created = datetime.fromisoformat(version["created"].replace("Z", "+00:00"))
-                author = version.get("user", {}).get("name", "unknown")
-                row = CaseVersion(case=case, number=number, message=version["message"], user=author, created_at=created)
+            for number in range(1, check.head + 1):
+                version = source.version(object_id, number)
+                assert version is not None
+                created = datetime.fromisoformat(version.created.replace("Z", "+00:00"))
+                row = CaseVersion(case=case, number=number, message=version.message, user=version.user or "unknown",
+                                  created_at=created)  # fmt: skip
                 session.add(row)
-                for digest, paths in version["state"].items():
-                    content = inventory["manifest"][digest][0]
-                    data_path = source.root / object_id / content
-                    for logical in paths:
-                        session.add(Document(
-                            version=row, path=logical, role=ROLES.get(logical, "other"), size=data_path.stat().st_size,
-                            sha256=fixity[content], sha512=digest,
-                            sheets=page_count(data_path.read_bytes()) if logical == VOLUME else None,
-                        ))  # fmt: skip
-                metadata = json.loads(source.read(object_id, METADATA, name))
+                for logical in sorted(version.sha512):
+                    data = source.read(object_id, logical, version.version)
+                    session.add(Document(
+                        version=row, path=logical, role=ROLES.get(logical, "other"), size=len(data),
+                        sha256=version.sha256[logical], sha512=version.sha512[logical],
+                        sheets=page_count(data) if logical == VOLUME else None,
+                    ))  # fmt: skip
+                metadata = json.loads(source.read(object_id, METADATA, version.version))
                 for entry in metadata.get("signatures", []):
                     session.add(Signature(
                         version=row, document=VOLUME, field=entry["field"], role=entry["role"], signer=entry["signer"],
                         certificate_serial=entry["certificate_serial"],
                         signed_at=datetime.fromisoformat(entry["signed_at"]),
                     ))  # fmt: skip
-                for repository in holders.values():
-                    head_there = repository.head(object_id)
-                    if head_there is not None and int(head_there.version[1:]) >= number:
+                for repository in archive.repositories:
+                    try:
+                        there = repository.head(object_id)
+                    except StorageError:
+                        continue
+                    if there is not None and there.number >= number:
                         session.add(Copy(version=row, repository=repository.name, verified_at=now, status="unverified"))
             count += 1
-        archive.catalog.record(session, user, "catalog rebuild", source.name, "success", {"cases": count})
-    return count
+        archive.catalog.record(session, user, "catalog rebuild", source.name, "success",
+                               {"cases": count, "skipped": skipped[:50]})  # fmt: skip
+    return Rebuilt(count, tuple(skipped))
+
+
+def _only(archive: Archive, source: Repository) -> Archive:
+    """The archive seen through one repository (so the sealed copy read is the source's own)."""
+    from dataclasses import replace
+
+    return replace(archive, repositories=[source])  # type: ignore[list-item]

@@ -1,22 +1,16 @@
-"""Repairing copies: a missing or damaged copy is replaced by a copy proven intact; the damaged one is
-kept aside in the repository's staging area, never destroyed. With no intact copy nothing is changed."""
+"""Repairing copies: a missing or damaged copy is replaced by a copy proven intact (it matches its
+sealed manifest, its signatures validate, its repository finds nothing wrong with it); versions left by
+an interrupted run are set aside; junk and links in a storage root are moved out of it. Whatever is taken
+out is kept in the repository's quarantine, never destroyed. With no intact copy nothing is changed."""
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from archiver.pipeline import Archive
-from archiver.verify import CopyResult, check_copy, snapshots, verify_archive
-
-# Problems a repository copy cannot fix: the catalog or the audit trail is what is wrong.
-NOT_IN_THE_COPY = {"catalog", "audit"}
+from archiver.storage import Code, StorageError
+from archiver.verify import CaseSnapshot, CopyResult, check_copy, snapshots, verify_archive
 
 
 @dataclass(frozen=True)
@@ -29,139 +23,115 @@ class RepairResult:
 
 
 def repair(archive: Archive, user: str, case_id: str | None = None) -> list[RepairResult]:
-    """Repair every broken copy: file by file from any repository holding the same content (checked
-    against the inventory), or the whole object from an intact copy when the inventory is damaged."""
-    archive.check_repositories()
+    """Repair every broken copy (or one case's) from intact copies in the other repositories."""
+    archive.check_repositories(for_repair=True)
     report = verify_archive(archive, user, case_id=case_id)
-    by_case: dict[str, list[CopyResult]] = {}
-    for copy in report.copies:
-        by_case.setdefault(copy.case_id, []).append(copy)
     results: list[RepairResult] = []
-    for case, copies in by_case.items():
-        broken = [c for c in copies if c.status != "intact" and _copy_problem(c)]
-        if not broken:
+    if case_id is None:
+        results += _repair_roots(archive, user, [f for f in report.findings if f.case_id == "storage-root"])
+    snapshot_of = {s.case_id: s for s in snapshots(archive, case_id)}
+    broken: dict[str, list[str]] = {}
+    for copy in report.copies:
+        if copy.status == "missing" or copy.copy_problems:
+            broken.setdefault(copy.case_id, []).append(copy.repository)
+    for case, names in broken.items():
+        if case not in snapshot_of:
             continue
-        intact = [c for c in copies if c.status == "intact"]
-        snapshot = next(s for s in snapshots(archive, case) if s.case_id == case)
-        for copy in broken:
-            target = next(r for r in archive.repositories if r.name == copy.repository)
-            whole = copy.status == "missing" or any(f.code == "inventory" for f in copy.findings)
-            with archive.case_lock(case):
-                if whole:
-                    if not intact:
-                        nothing = "no repository holds an intact copy: nothing was changed"
-                        results.append(RepairResult(case, target.name, "not repairable", nothing))
-                        _audit(archive, user, case, "failure", {"repository": target.name, "reason": "no intact copy"})
-                        continue
-                    source = next(r for r in archive.repositories if r.name == intact[0].repository)
-                    aside = _replace_copy(source.root / case, target.root / case, target.staging, archive)
-                    detail = f"whole copy from {source.name}"
-                else:
-                    others = [r for r in archive.repositories if r.name != target.name]
-                    plan = _file_plan(target.root / case, [r.root / case for r in others])
-                    if plan is None:
-                        nothing = "no repository holds the damaged files intact: nothing was changed"
-                        results.append(RepairResult(case, target.name, "not repairable", nothing))
-                        _audit(archive, user, case, "failure", {"repository": target.name, "reason": "no good file"})
-                        continue
-                    aside = _apply_plan(plan, target.root / case, target.staging, archive)
-                    detail = f"{len(plan)} file(s) restored"
-            check = check_copy(target.name, target.root, snapshot, archive.trust_roots)
-            if check.status == "intact":
-                results.append(RepairResult(case, target.name, "repaired", detail, aside))
-                _audit(archive, user, case, "success",
-                       {"repository": target.name, "detail": detail, "kept_aside": aside})  # fmt: skip
-            else:
-                results.append(RepairResult(case, target.name, "failed", "; ".join(str(f) for f in check.findings)))
-                _audit(archive, user, case, "failure", {"repository": target.name})
+        with archive.case_lock(case):
+            for name in names:
+                results.append(_repair_copy(archive, user, snapshot_of[case], name))
     return results
 
 
-def _file_plan(target: Path, others: list[Path]) -> list[tuple[str, Path | None]] | None:
-    """(content path, good source file or None to take the file away) for every bad file; None when some
-    damaged file has no good copy anywhere."""
-    inventory = json.loads((target / "inventory.json").read_bytes())
-    listed: set[str] = set()
-    plan: list[tuple[str, Path | None]] = []
-    for digest, paths in inventory["manifest"].items():
-        for content in paths:
-            listed.add(content)
-            path = target / content
-            if path.is_file() and _sha512(path) == digest:
-                continue
-            source = next(
-                (o / content for o in others if (o / content).is_file() and _sha512(o / content) == digest), None
-            )
-            if source is None:
-                return None
-            plan.append((content, source))
-    for path in sorted(target.rglob("*")):
-        relative = path.relative_to(target).as_posix()
-        if path.is_file() and relative not in listed and not _structural(relative):
-            plan.append((relative, None))  # an extra file: taken away (kept aside)
-    return plan
-
-
-def _apply_plan(plan: list[tuple[str, Path | None]], target: Path, staging: Path, archive: Archive) -> str | None:
-    quarantine = staging / "quarantine" / f"{target.name}.{archive.clock().strftime('%Y%m%dT%H%M%S')}"
-    kept = False
-    for content, source in plan:
-        destination = target / content
-        if destination.exists():
-            (quarantine / content).parent.mkdir(parents=True, exist_ok=True)
-            os.rename(destination, quarantine / content)  # kept, not destroyed
-            kept = True
-        if source is not None:
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=destination.parent, prefix=".repair.")
-            with os.fdopen(handle, "wb") as out, open(source, "rb") as data:
-                shutil.copyfileobj(data, out)
-                out.flush()
-                os.fsync(out.fileno())
-            os.rename(temporary, destination)
-    return str(quarantine) if kept else None
-
-
-def _sha512(path: Path) -> str:
-    digest = hashlib.sha512()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _structural(relative: str) -> bool:
-    from archiver.verify import _is_structural
-
-    return _is_structural(relative)
-
-
-def _copy_problem(copy: CopyResult) -> bool:
-    return copy.status == "missing" or any(f.code not in NOT_IN_THE_COPY for f in copy.findings)
-
-
-def _replace_copy(source: Path, target: Path, staging: Path, archive: Archive) -> str | None:
-    """Put a copy of `source` at `target`, moving whatever was at `target` into quarantine first."""
-    staging.mkdir(parents=True, exist_ok=True)
-    stamp = archive.clock().strftime("%Y%m%dT%H%M%S")
-    kept: str | None = None
-    if target.exists():
-        quarantine = staging / "quarantine"
-        quarantine.mkdir(exist_ok=True)
-        aside = quarantine / f"{target.name}.{stamp}"
-        os.rename(target, aside)  # kept, not destroyed
-        kept = str(aside)
-    temporary = Path(tempfile.mkdtemp(dir=staging, prefix=f"repair.{target.name}."))
+def _repair_copy(archive: Archive, user: str, snapshot: CaseSnapshot, name: str) -> RepairResult:
+    """One copy, against the current state of the others: roll back what an interrupted run left, else
+    the whole copy from an intact one, else file by file from the others (all found before any change)."""
+    case = snapshot.case_id
+    target = archive.repository(name)
+    copy = check_copy(target, snapshot, archive.trust_roots)
+    if copy.status == "intact":
+        return RepairResult(case, name, "repaired", "intact when repair reached it")
+    if _only_ahead(copy, snapshot):
+        try:
+            aside = target.roll_back(case, snapshot.head_version, reason="versions left by an interrupted run")
+        except StorageError:
+            aside = None
+        if aside is not None:
+            detail = f"versions after v{snapshot.head_version} left by an interrupted run set aside"
+            copy = check_copy(target, snapshot, archive.trust_roots)
+            if copy.status == "intact":
+                return _rechecked(archive, user, snapshot, target.name, detail, aside)
+    others = [r for r in archive.repositories if r.name != name]
+    intact = [r for r in others if not _problems(check_copy(r, snapshot, archive.trust_roots))]
+    problems = "; ".join(str(f) for f in copy.copy_problems[:5]) or "missing"
     try:
-        shutil.copytree(source, temporary / target.name)
-        for directory, _, files in os.walk(temporary / target.name):
-            for name in files:
-                with open(Path(directory) / name, "rb") as handle:
-                    os.fsync(handle.fileno())
-        os.rename(temporary / target.name, target)
-    finally:
-        shutil.rmtree(temporary, ignore_errors=True)
-    return kept
+        if intact:
+            reason = f"replaced by repair from {intact[0].name}: {problems}"[:2000]
+            aside = target.restore_from(intact[0], case, reason=reason)
+            detail = f"the copy restored from {intact[0].name}"
+        elif copy.status != "missing":
+            aside = target.restore_files(others, case, reason=f"replaced by repair: {problems}"[:2000])
+            detail = "damaged files restored from the other repositories"
+        else:
+            raise StorageError("no repository holds an intact copy")
+    except StorageError as exc:
+        detail = f"no repository holds an intact copy: nothing was changed ({exc.message})"
+        _audit(archive, user, case, "failure", {"repository": name, "reason": exc.message})
+        return RepairResult(case, name, "not repairable", detail)
+    return _rechecked(archive, user, snapshot, name, detail, aside)
+
+
+def _rechecked(
+    archive: Archive, user: str, snapshot: CaseSnapshot, name: str, detail: str, aside: str | None
+) -> RepairResult:
+    case = snapshot.case_id
+    check = check_copy(archive.repository(name), snapshot, archive.trust_roots)
+    if check.status == "intact":
+        _audit(archive, user, case, "success", {"repository": name, "detail": detail, "kept_aside": aside})
+        return RepairResult(case, name, "repaired", detail, aside)
+    problems = [str(f) for f in check.findings]
+    _audit(archive, user, case, "failure", {"repository": name, "detail": detail, "problems": problems[:20]})
+    return RepairResult(case, name, "failed", "; ".join(problems[:5]), aside)
+
+
+def _problems(copy: CopyResult) -> bool:
+    return copy.status == "missing" or bool(copy.copy_problems)
+
+
+def _only_ahead(copy: CopyResult, snapshot: CaseSnapshot) -> bool:
+    """The copy has versions after the catalog's head (an interrupted run's leftovers), and no other problem
+    than what they cause."""
+    problems = copy.copy_problems
+    head = snapshot.head_version
+    later = [f for f in problems if f.file and f.file.split("/")[0] in {f"v{n}" for n in range(head + 1, head + 100)}]
+    return (
+        bool(problems)
+        and copy.head is not None
+        and (copy.head > head or bool(later))
+        and all(f.code == Code.VERSION for f in problems)
+    )
+
+
+def _repair_roots(archive: Archive, user: str, findings: list[Any]) -> list[RepairResult]:
+    """Junk and links in a storage root are set aside; a missing declaration is written again."""
+    results: list[RepairResult] = []
+    for finding in findings:
+        repository = archive.repository(finding.repository)
+        try:
+            if finding.code == Code.ROOT:
+                repository.restore_declarations()
+                detail, aside = "the storage root's declaration written again", None
+            elif finding.code in (Code.EXTRA, Code.SYMLINK) and finding.file:
+                aside = repository.set_aside(finding.file, reason=finding.detail)
+                detail = f"{finding.file} set aside"
+            else:
+                continue
+        except StorageError as exc:
+            results.append(RepairResult("storage-root", repository.name, "failed", exc.message))
+            continue
+        _audit(archive, user, "storage-root", "success", {"repository": repository.name, "detail": detail})
+        results.append(RepairResult("storage-root", repository.name, "repaired", detail, aside))
+    return results
 
 
 def _audit(archive: Archive, user: str, case: str, outcome: str, details: dict[str, Any]) -> None:

@@ -87,7 +87,7 @@ def retrieve(archive: Archive, case_id: str, out: Path, user: str, document: str
         raise BadInputError(f"no case {case_id!r} in the catalog")
     skipped: list[str] = []
     for repository in archive.repositories:
-        check = check_copy(repository.name, repository.root, found[0], archive.trust_roots)
+        check = check_copy(repository, found[0], archive.trust_roots)
         if check.status != "intact":
             skipped.append(f"{repository.name}: {check.status} ({check.findings[0].detail if check.findings else ''})")
             continue

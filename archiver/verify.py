@@ -1,22 +1,25 @@
-"""Re-verifying every copy of every case: digests, inventory, sealed manifest, signatures, sheet counts.
+"""Re-verifying every copy of every case: storage, sealed manifest, signatures, sheet counts, catalog.
 
-A copy is intact when its files match the OCFL inventory (and the inventory its own digest sidecar), the
-head version's files match the sealed manifest whose seal verifies, the volume's signatures validate, the
-volume is still PDF/A with as many pages as its title sheet states, and the catalog agrees. Every problem
-is collected — case, repository, file, what is wrong — and reported together; an exception means only
-that something could not be checked at all.
+A copy is intact when its repository finds nothing wrong with the object (`verify_object`: files,
+digests, inventories, no links, nothing extra), the catalog's head version matches the sealed manifest
+whose seal verifies, the volume's signatures validate, the volume is still PDF/A with as many pages as
+its title sheet states, and the catalog agrees. Every problem is collected — case, repository, file,
+what is wrong — and reported together; nothing found in a copy ever raises.
+
+Scheduled verification (`--due`) checks the copies whose last check is the oldest first, within a time
+budget, so a large archive is covered over a rolling period and each run continues where the last one
+stopped.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
+import io
 import re
-from collections.abc import Iterator, Sequence
-from concurrent.futures import Executor
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import dataclass, field
-from datetime import datetime
-from pathlib import Path
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -26,28 +29,11 @@ from archiver.catalog.models import Case, CaseVersion, Copy
 from archiver.package import MANIFEST, SEAL, VOLUME, parse_manifest
 from archiver.pdfa import page_count
 from archiver.pipeline import Archive
+from archiver.storage import NOT_IN_THE_COPY, Code, Finding, Repository, StorageError
 from signing import validate_pdf
 from signing.detached import check_seal
 
-CHUNK = 1 << 20
-SIDECAR = "inventory.json.sha512"
-
-
-@dataclass(frozen=True)
-class Finding:
-    case_id: str
-    repository: str | None
-    file: str | None
-    code: str  # missing, inventory, digest, size, extra-file, manifest, seal, signature, pdfa, sheets, catalog, audit
-    detail: str
-
-    def __str__(self) -> str:
-        where = "/".join(p for p in (self.repository, self.case_id, self.file) if p)
-        return f"{where}: {self.detail}"
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"case": self.case_id, "repository": self.repository, "file": self.file, "code": self.code,
-                "detail": self.detail}  # fmt: skip
+__all__ = ["CopyResult", "Finding", "VerifyReport", "check_copy", "snapshots", "verify_archive"]
 
 
 @dataclass(frozen=True)
@@ -57,6 +43,12 @@ class CopyResult:
     status: str  # intact, damaged, missing
     findings: tuple[Finding, ...]
     bytes_hashed: int = 0
+    head: int | None = None  # the copy's head version, when it could be read
+
+    @property
+    def copy_problems(self) -> tuple[Finding, ...]:
+        """The findings the copy itself is to blame for (not the catalog's or the audit trail's)."""
+        return tuple(f for f in self.findings if f.code not in NOT_IN_THE_COPY)
 
 
 @dataclass(frozen=True)
@@ -78,6 +70,9 @@ class VerifyReport:
     cases: int
     copies: tuple[CopyResult, ...]
     findings: tuple[Finding, ...] = field(default=())
+    warnings: tuple[str, ...] = field(default=())
+    deep: bool = False
+    remaining: int = 0  # copies a budgeted run left for the next one
 
     @property
     def ok(self) -> bool:
@@ -94,14 +89,17 @@ class VerifyReport:
             "finished": self.finished.isoformat(timespec="seconds"),
             "user": self.user,
             "cases": self.cases,
+            "deep": self.deep,
             "copies": [{"case": c.case_id, "repository": c.repository, "status": c.status} for c in self.copies],
+            "remaining": self.remaining,
             "problems": [f.as_dict() for f in self.findings],
+            "warnings": list(self.warnings),
         }
 
 
 def snapshots(archive: Archive, case_id: str | None = None) -> list[CaseSnapshot]:
     with archive.catalog.transaction() as session:
-        query = select(Case).where(Case.status != "disposed").order_by(Case.id)
+        query = select(Case).where(Case.status.not_in(("disposed", "disposing"))).order_by(Case.id)
         if case_id is not None:
             query = query.where(Case.id == case_id)
         out: list[CaseSnapshot] = []
@@ -117,50 +115,161 @@ def snapshots(archive: Archive, case_id: str | None = None) -> list[CaseSnapshot
 
 
 def verify_archive(
-    archive: Archive, user: str, *, case_id: str | None = None, repository: str | None = None, deep: bool = False
+    archive: Archive,
+    user: str,
+    *,
+    case_id: str | None = None,
+    repository: str | None = None,
+    deep: bool = False,
+    due: bool = False,
+    budget: timedelta | None = None,
+    record_copies: bool = True,
+    progress: Callable[[int], None] | None = None,
 ) -> VerifyReport:
+    """Check copies (all, one case's, one repository's, or the due ones within a budget) and record it.
+
+    `record_copies=False` (an auditor's check) writes only the audit events, not the copies' last check.
+    """
     started = archive.clock()
+    clock_start = time.monotonic()
     repositories = [r for r in archive.repositories if repository is None or r.name == repository]
     cases = snapshots(archive, case_id)
-    jobs = [(r.name, r.root, snapshot) for snapshot in cases for r in repositories]
+    jobs: list[tuple[Repository, CaseSnapshot]] = [(r, snapshot) for snapshot in cases for r in repositories]
+    whole = case_id is None and repository is None and not due
+    if due:
+        jobs = _due_order(archive, jobs, overdue_only=budget is None)
+    deadline = clock_start + budget.total_seconds() if budget is not None else None
     with workers(archive.workers or None) as pool:
-        results = list(_check_all(pool, jobs, archive.trust_roots, deep))
+        results = list(_check_all(pool, jobs, archive.trust_roots, deep, deadline, progress))
     findings = [f for result in results for f in result.findings]
-    if case_id is None and repository is None:
-        findings += [Finding("audit", None, None, "audit", problem) for problem in archive.catalog.audit_problems()]
-    _record(archive, user, results)
-    return VerifyReport(started, archive.clock(), user, len(cases), tuple(results), tuple(findings))
+    findings += _interrupted_disposals(archive, case_id)
+    if whole:
+        known = {c.case_id for c in cases}
+        for repo in repositories:
+            findings += repo.verify_root(known)
+        findings += [Finding("audit", None, None, Code.AUDIT, problem) for problem in archive.catalog.audit_problems()]
+    _record(archive, user, results, record_copies)
+    return VerifyReport(
+        started, archive.clock(), user, len({r.case_id for r in results}) if due else len(cases), tuple(results),
+        tuple(findings), tuple(carrier_warnings(archive.repositories)), deep, len(jobs) - len(results),
+    )  # fmt: skip
+
+
+def _interrupted_disposals(archive: Archive, case_id: str | None) -> list[Finding]:
+    with archive.catalog.transaction() as session:
+        query = select(Case.id).where(Case.status == "disposing")
+        if case_id is not None:
+            query = query.where(Case.id == case_id)
+        ids = list(session.execute(query).scalars())
+    detail = "its disposal was interrupted (the act is stored): run `archiver dispose {}` again to complete it"
+    return [Finding(ident, None, None, Code.CATALOG, detail.format(ident)) for ident in ids]
+
+
+def carrier_warnings(repositories: Sequence[Repository]) -> list[str]:
+    """Two repositories on one device are one carrier, not two (DESIGN.md: separate rooms)."""
+    warnings = []
+    seen: dict[int, str] = {}
+    for repository in repositories:
+        device = getattr(repository, "device", lambda: None)()
+        if device is None:
+            continue
+        if device in seen:
+            warnings.append(
+                f"repositories {seen[device]!r} and {repository.name!r} are on the same device: "
+                "they are not two separate carriers"
+            )
+        else:
+            seen[device] = repository.name
+    return warnings
+
+
+def _due_order(
+    archive: Archive, jobs: list[tuple[Repository, CaseSnapshot]], *, overdue_only: bool
+) -> list[tuple[Repository, CaseSnapshot]]:
+    """Oldest last check first (never checked before anything); only the overdue ones without a budget."""
+    last = last_verified(archive)
+    cutoff = archive.clock() - timedelta(days=archive.full_cycle_days)
+    floor = datetime.min.replace(tzinfo=cutoff.tzinfo)
+
+    def when(job: tuple[Repository, CaseSnapshot]) -> datetime:
+        at = last.get((job[1].case_id, job[0].name))
+        return floor if at is None else _aware(at, cutoff)
+
+    ordered = sorted(jobs, key=lambda job: (when(job), job[1].case_id, job[0].name))
+    return [job for job in ordered if when(job) < cutoff] if overdue_only else ordered
+
+
+def last_verified(archive: Archive) -> dict[tuple[str, str], datetime | None]:
+    """(case, repository) -> when the copy of the case's head version was last checked."""
+    with archive.catalog.transaction() as session:
+        rows = session.execute(
+            select(Case.id, Copy.repository, Copy.verified_at)
+            .join(CaseVersion, (CaseVersion.case_id == Case.id) & (CaseVersion.number == Case.head_version))
+            .join(Copy, Copy.version_id == CaseVersion.id)
+            .where(Case.status != "disposed")
+        ).all()
+    return {(case, repository): at for case, repository, at in rows}
+
+
+def _aware(at: datetime, like: datetime) -> datetime:
+    return at if at.tzinfo is not None else at.replace(tzinfo=like.tzinfo)
 
 
 def _check_all(
-    pool: Executor, jobs: Sequence[tuple[str, Path, CaseSnapshot]], roots: list[bytes], deep: bool
+    pool: Executor,
+    jobs: Sequence[tuple[Repository, CaseSnapshot]],
+    roots: list[bytes],
+    deep: bool,
+    deadline: float | None,
+    progress: Callable[[int], None] | None,
 ) -> Iterator[CopyResult]:
-    futures = [pool.submit(check_copy, name, root, snapshot, roots, deep) for name, root, snapshot in jobs]
-    for future in futures:
-        yield future.result()
+    """Results in the order of `jobs`; with a deadline, no new job starts after it."""
+    in_flight = max(2, 2 * (getattr(pool, "_max_workers", 1) or 1))
+    pending: dict[int, Future[CopyResult]] = {}
+    done: dict[int, CopyResult] = {}
+    index = 0
+    emitted = 0
+    while index < len(jobs) or pending:
+        while index < len(jobs) and len(pending) < in_flight and (deadline is None or time.monotonic() < deadline):
+            repository, snapshot = jobs[index]
+            pending[index] = pool.submit(check_copy, repository, snapshot, roots, deep)
+            index += 1
+        if not pending:
+            break
+        finished, _ = wait(pending.values(), return_when=FIRST_COMPLETED)
+        for key in [k for k, f in pending.items() if f in finished]:
+            done[key] = pending.pop(key).result()
+            if progress:
+                progress(1)
+        while emitted in done:
+            yield done.pop(emitted)
+            emitted += 1
+        if deadline is not None and time.monotonic() >= deadline and index < len(jobs):
+            jobs = jobs[:index]  # the budget is spent: finish what runs, start nothing new
 
 
-def _record(archive: Archive, user: str, results: Sequence[CopyResult]) -> None:
+def _record(archive: Archive, user: str, results: Sequence[CopyResult], record_copies: bool) -> None:
     now = archive.clock()
     with archive.catalog.transaction() as session:
         for result in results:
             case = session.get(Case, result.case_id)
             if case is None:
                 continue
-            version = session.execute(
-                select(CaseVersion).where(CaseVersion.case_id == case.id, CaseVersion.number == case.head_version)
-            ).scalar_one_or_none()
-            if version is not None:
-                copy = session.execute(
-                    select(Copy).where(Copy.version_id == version.id, Copy.repository == result.repository)
+            if record_copies:
+                version = session.execute(
+                    select(CaseVersion).where(CaseVersion.case_id == case.id, CaseVersion.number == case.head_version)
                 ).scalar_one_or_none()
-                if copy is None:
-                    session.add(
-                        Copy(version=version, repository=result.repository, verified_at=now, status=result.status)
-                    )
-                else:
-                    copy.verified_at = now
-                    copy.status = result.status
+                if version is not None:
+                    copy = session.execute(
+                        select(Copy).where(Copy.version_id == version.id, Copy.repository == result.repository)
+                    ).scalar_one_or_none()
+                    if copy is None:
+                        session.add(
+                            Copy(version=version, repository=result.repository, verified_at=now, status=result.status)
+                        )
+                    else:
+                        copy.verified_at = now
+                        copy.status = result.status
             archive.catalog.record(
                 session, user, "verify", result.case_id, "success" if result.status == "intact" else "failure",
                 {"repository": result.repository, "status": result.status,
@@ -168,158 +277,104 @@ def _record(archive: Archive, user: str, results: Sequence[CopyResult]) -> None:
             )  # fmt: skip
 
 
-def check_copy(name: str, root: Path, snapshot: CaseSnapshot, roots: list[bytes], deep: bool = False) -> CopyResult:
-    """Every check of one case's copy in one repository (runs in a worker process).
-
-    Content is checked against the inventory's SHA-256 fixity block (and the sealed manifest) in one
-    streaming pass; `deep` also recomputes the SHA-512 of the OCFL manifest, at about half the speed.
-    """
+def check_copy(repository: Repository, snapshot: CaseSnapshot, roots: list[bytes], deep: bool = False) -> CopyResult:
+    """Every check of one case's copy in one repository (runs in a worker process); never raises for damage."""
     case = snapshot.case_id
-    found: list[Finding] = []
+    check = repository.verify_object(case, deep=deep)
+    found = list(check.findings)
 
-    def add(file: str | None, code: str, detail: str) -> None:
-        found.append(Finding(case, name, file, code, detail))
+    def add(file: str | None, code: Code, detail: str) -> None:
+        found.append(Finding(case, repository.name, file, code, detail))
 
-    directory = root / case
-    if not (directory / "inventory.json").is_file():
-        add(None, "missing", "the copy is missing from the repository")
-        return CopyResult(case, name, "missing", tuple(found))
-    raw = (directory / "inventory.json").read_bytes()
-    sidecar = (directory / SIDECAR).read_text(errors="replace").split() if (directory / SIDECAR).is_file() else []
-    if not sidecar or sidecar[0] != hashlib.sha512(raw).hexdigest():
-        add("inventory.json", "inventory", "the OCFL inventory does not match its digest sidecar (edited?)")
-    try:
-        inventory = json.loads(raw)
-        manifest: dict[str, list[str]] = inventory["manifest"]
-        fixity: dict[str, list[str]] = inventory.get("fixity", {}).get("sha256", {})
-        versions: dict[str, Any] = inventory["versions"]
-        head = int(inventory["head"][1:])
-    except (ValueError, KeyError, TypeError):
-        add("inventory.json", "inventory", "the OCFL inventory cannot be read")
-        return CopyResult(case, name, "damaged", tuple(found))
-    sha256_of = {path: digest for digest, paths in fixity.items() for path in paths}
-    hashed = 0
-    actual256: dict[str, str] = {}
-    listed: set[str] = set()
-    for digest, paths in manifest.items():
-        for content in paths:
-            listed.add(content)
-            path = directory / content
-            if not path.is_file():
-                add(content, "missing", "a stored file is missing")
-                continue
-            d512, d256, size = _hash(path, sha512=deep or content not in sha256_of)
-            hashed += size
-            actual256[content] = d256
-            if d512 is not None and d512 != digest:
-                add(content, "digest", "the file's SHA-512 does not match the OCFL inventory (damaged or replaced)")
-            if content in sha256_of and sha256_of[content] != d256:
-                add(content, "digest", "the file's SHA-256 does not match the inventory (damaged or replaced)")
-    for path in sorted(directory.rglob("*")):
-        relative = path.relative_to(directory).as_posix()
-        if path.is_file() and relative not in listed and not _is_structural(relative):
-            add(relative, "extra-file", "a file that no inventory lists")
-    if head != snapshot.head_version:
-        add(None, "catalog", f"the copy's head is v{head}, the catalog's is v{snapshot.head_version}")
-    # agreement with the catalog, every version
+    if not check.present:
+        return CopyResult(case, repository.name, "missing", tuple(found))
+    if check.head is None:
+        return CopyResult(case, repository.name, "damaged", tuple(found), check.bytes_hashed)
+    head = snapshot.head_version
+    if check.head != head:
+        add(None, Code.VERSION, f"the copy's head is v{check.head}, the catalog's is v{head}")
     for number, documents in snapshot.documents.items():
-        state = versions.get(f"v{number}", {}).get("state", {})
-        by_path = {p: digest for digest, paths in state.items() for p in paths}
+        state = check.versions.get(number)
+        if state is None:
+            continue  # reported above: the copy lacks the version
         for logical, (c256, c512, _) in documents.items():
-            if logical not in by_path:
-                add(f"v{number}/{logical}", "catalog", "a file the catalog records is not in this version")
-            elif by_path[logical] != c512 or sha256_of.get(manifest[by_path[logical]][0], c256) != c256:
-                add(f"v{number}/{logical}", "catalog", "the catalog's digest differs from the repository's")
-    # the head version: sealed manifest, signatures, PDF/A, sheets
-    head_state = {p: digest for digest, paths in versions.get(f"v{head}", {}).get("state", {}).items() for p in paths}
+            if logical not in state:
+                add(f"v{number}/{logical}", Code.CATALOG, "a file the catalog records is not in this version")
+            elif state[logical][0] != c512 or state[logical][1] not in (None, c256):
+                add(f"v{number}/{logical}", Code.CATALOG, "the catalog's digest differs from the repository's")
+    if head in check.versions:
+        _check_sealed(repository, case, head, check.versions[head], roots, snapshot, add)
+    status = "intact" if not found else "damaged"
+    return CopyResult(case, repository.name, status, tuple(found), check.bytes_hashed, check.head)
+
+
+def _check_sealed(
+    repository: Repository,
+    case: str,
+    head: int,
+    state: dict[str, tuple[str, str | None]] | Any,
+    roots: list[bytes],
+    snapshot: CaseSnapshot,
+    add: Callable[[str | None, Code, str], None],
+) -> None:
+    """The head version against its sealed manifest, and the volume's signatures, PDF/A and sheets."""
     files: dict[str, bytes] = {}
     for logical in (MANIFEST, SEAL, VOLUME):
-        stored = _content_of(head_state, manifest, logical)
-        if stored is None or not (directory / stored).is_file():
-            add(logical, "missing", "the head version has no such file")
+        if logical not in state:
+            add(logical, Code.MISSING, f"version v{head} has no such file")
             continue
-        files[logical] = (directory / stored).read_bytes()
+        try:
+            files[logical] = repository.read(case, logical, f"v{head}")
+        except StorageError:
+            continue  # the storage check has said why (missing, a link, unreadable)
     if MANIFEST in files and SEAL in files:
         seal = check_seal(files[MANIFEST], files[SEAL], roots)
         if not seal.ok:
-            add(SEAL, "seal", f"the sealed manifest does not verify: {seal.reason}")
+            add(SEAL, Code.SEAL, f"the sealed manifest does not verify: {seal.reason}")
         try:
-            entries = parse_manifest(files[MANIFEST])
-        except (ValueError, KeyError):
+            entries = parse_manifest(files[MANIFEST], case, head)
+        except ValueError as exc:
             entries = {}
-            add(MANIFEST, "manifest", "the manifest cannot be read")
+            add(MANIFEST, Code.MANIFEST, str(exc))
         for logical, entry in entries.items():
-            got = actual256.get(_content_of(head_state, manifest, logical) or "")
-            if got is None:
-                add(logical, "manifest", "a file the sealed manifest lists is missing")
-            elif got != entry.get("sha256"):
-                add(logical, "manifest", "the file differs from the sealed manifest")
-    if VOLUME in files:
+            if logical not in state:
+                add(logical, Code.MANIFEST, "a file the sealed manifest lists is missing")
+            elif state[logical][1] is not None and state[logical][1] != entry["sha256"]:
+                add(logical, Code.MANIFEST, "the file differs from the sealed manifest")
+        for logical in sorted(set(state) - set(entries) - {MANIFEST, SEAL}):
+            if entries:
+                add(logical, Code.MANIFEST, "a file the sealed manifest does not list")
+    if VOLUME in files and state[VOLUME][1] is not None:
         _check_volume(files[VOLUME], snapshot, roots, add)
-    status = "intact" if not found else "damaged"
-    return CopyResult(case, name, status, tuple(found), hashed)
 
 
-def _check_volume(pdf: bytes, snapshot: CaseSnapshot, roots: list[bytes], add: Any) -> None:
+def _check_volume(pdf: bytes, snapshot: CaseSnapshot, roots: list[bytes], add: Callable[..., None]) -> None:
     report = validate_pdf(pdf, roots)
     if report.indication != "PASSED":
-        add(VOLUME, "signature", f"{report.indication}/{report.sub_indication}: {report.reason}")
+        add(VOLUME, Code.SIGNATURE, f"{report.indication}/{report.sub_indication}: {report.reason}")
     elif snapshot.signatures and len(report.signatures) != snapshot.signatures:
-        add(VOLUME, "signature", f"{len(report.signatures)} signature(s), the catalog records {snapshot.signatures}")
+        add(VOLUME, Code.SIGNATURE, f"{len(report.signatures)} signature(s), the catalog records {snapshot.signatures}")
     if b"pdfaid:part" not in pdf:
-        add(VOLUME, "pdfa", "the PDF/A identification is missing")
+        add(VOLUME, Code.PDFA, "the PDF/A identification is missing")
     try:
         pages = page_count(pdf)
-    except Exception:
-        add(VOLUME, "pdfa", "the PDF cannot be read")
+    except Exception:  # any way a damaged PDF fails to parse is a finding, not a crash
+        add(VOLUME, Code.PDFA, "the PDF cannot be read")
         return
     stated = stated_sheet_count(pdf)
     if stated is not None and stated != pages:
-        add(VOLUME, "sheets", f"the title sheet states {stated} sheets, the PDF has {pages} pages")
+        add(VOLUME, Code.SHEETS, f"the title sheet states {stated} sheets, the PDF has {pages} pages")
     if snapshot.sheets and pages != snapshot.sheets:
-        add(VOLUME, "sheets", f"the PDF has {pages} pages, the catalog records {snapshot.sheets}")
-
-
-def _content_of(state: dict[str, str], manifest: dict[str, list[str]], logical: str) -> str | None:
-    """The content path that holds a logical file of a version."""
-    digest = state.get(logical)
-    paths = manifest.get(digest) if digest is not None else None
-    return paths[0] if paths else None
+        add(VOLUME, Code.SHEETS, f"the PDF has {pages} pages, the catalog records {snapshot.sheets}")
 
 
 def stated_sheet_count(pdf: bytes) -> int | None:
     """The number in «В томе пронумеровано и прошито N (…) листов» on the title sheet."""
-    import io
-
     from pypdf import PdfReader
 
     try:
         text = PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
-    except Exception:
+    except Exception:  # a damaged PDF states nothing
         return None
     match = re.search(r"прошито\s+(\d+)\s*\(", text)
     return int(match.group(1)) if match else None
-
-
-def _hash(path: Path, *, sha512: bool) -> tuple[str | None, str, int]:
-    """Streaming digests of a file (never the whole file in memory)."""
-    d512 = hashlib.sha512() if sha512 else None
-    d256 = hashlib.sha256()
-    size = 0
-    with path.open("rb") as handle:
-        while chunk := handle.read(CHUNK):
-            d256.update(chunk)
-            if d512 is not None:
-                d512.update(chunk)
-            size += len(chunk)
-    return (d512.hexdigest() if d512 is not None else None), d256.hexdigest(), size
-
-
-def _is_structural(relative: str) -> bool:
-    name = relative.rsplit("/", 1)[-1]
-    depth = relative.count("/")
-    if depth == 0:
-        return name in ("0=ocfl_object_1.1", "inventory.json", SIDECAR)
-    return (
-        depth == 1 and re.fullmatch(r"v\d+", relative.split("/")[0]) is not None and name in ("inventory.json", SIDECAR)
-    )

@@ -4,34 +4,34 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from archiver.catalog.models import Case
 from archiver.documents.volumes import class_period_volume, class_year_volume, summary_volume
 from archiver.errors import BadInputError
 from archiver.model import JournalExport, Period
-from archiver.package import SOURCE, VOLUME, CaseInfo, retention_for
+from archiver.package import SOURCE, VOLUME, CaseInfo, acts_case_id, retention_for
 from archiver.pdfa import DocumentInfo, join
 from archiver.pipeline import (
     Archive,
+    ArchiveError,
     CaseResult,
     Progress,
     archive_volumes,
-    case_files,
     info_of,
     new_version,
-    read_back,
     read_intact,
-    record_version,
     remove_case,
 )
 from archiver.render import html_to_pdf, render_html
 from archiver.roles import RefusedError
 from archiver.signature_mark import mark_pdf, signature_box_points
 from signing import KeySigner, SignatureRequest, sign_pdf
+from signing.errors import SigningError
 
 
 def archive_year(
@@ -89,25 +89,29 @@ def _supersede_earlier(archive: Archive, case_id: str, user: str) -> None:
         )
         ids = [(case.id, newer.closed_on) for case in earlier]
     for old_id, superseded_on in ids:
-        files = read_intact(archive, old_id)
-        old = info_of(files)
-        info = replace(old, superseded_by=case_id, retention=replace(old.retention, retain_until=superseded_on))
-        new_version(
-            archive,
-            info,
-            files[VOLUME],
-            files[SOURCE],
-            user,
-            "supersede",
-            f"Заменено архивной копией {case_id}",
-            awaiting_signature=False,
-        )
-        with archive.catalog.transaction() as session:
-            case = session.get(Case, old_id)
-            assert case is not None
-            case.status = "superseded"
-            case.superseded_by = case_id
-            case.retain_until = superseded_on
+        with archive.case_lock(old_id):
+            files = read_intact(archive, old_id)
+            old = info_of(files)
+            info = replace(old, superseded_by=case_id, retention=replace(old.retention, retain_until=superseded_on))
+
+            def superseded(session: Session, old_id: str = old_id, superseded_on: date = superseded_on) -> None:
+                case = session.get(Case, old_id)
+                assert case is not None
+                case.status = "superseded"
+                case.superseded_by = case_id
+                case.retain_until = superseded_on
+
+            new_version(
+                archive,
+                info,
+                files[VOLUME],
+                files[SOURCE],
+                user,
+                "supersede",
+                f"Заменено архивной копией {case_id}",
+                awaiting_signature=False,
+                also=superseded,
+            )
 
 
 def sign_pending(
@@ -153,7 +157,10 @@ def sign_pending(
                 long_term=bool(archive.tsa_url),
                 trust_roots=tuple(archive.trust_roots),
             )
-            signed = sign_pdf(files[VOLUME], director, request)
+            try:
+                signed = sign_pdf(files[VOLUME], director, request)
+            except SigningError as exc:
+                raise ArchiveError(f"{ident}: cannot be signed: {exc}") from None
             info = info_of(files)
             entry = {
                 "field": "director",
@@ -213,7 +220,11 @@ def set_hold(archive: Archive, case_id: str, hold: bool, user: str) -> None:
 
 
 def dispose(archive: Archive, case_id: str, user: str, today: date) -> str:
-    """Remove a case whose retention has ended from every repository, with a sealed disposal act."""
+    """Remove a case whose retention has ended from every repository, with a sealed disposal act.
+
+    Two steps that a re-run completes: the act is stored and the case marked "disposing" in one catalog
+    transaction; then the case is removed from every repository and marked "disposed".
+    """
     archive.check_repositories()
     with archive.case_lock(case_id):
         with archive.catalog.transaction() as session:
@@ -221,7 +232,9 @@ def dispose(archive: Archive, case_id: str, user: str, today: date) -> str:
             if case is None or case.status == "disposed":
                 raise BadInputError(f"no case {case_id!r} in the catalog")
             reason = None
-            if case.legal_hold:
+            if case.status == "disposing":
+                pass  # the act exists: an interrupted disposal is completed
+            elif case.legal_hold:
                 reason = "the case is under legal hold"
             elif case.retain_until is None:
                 reason = f"its retention ({case.retention_class}) has not ended"
@@ -229,12 +242,14 @@ def dispose(archive: Archive, case_id: str, user: str, today: date) -> str:
                 reason = f"its retention ends on {case.retain_until.isoformat()}; it may be destroyed from then"
             if reason is not None:
                 archive.catalog.record(session, user, "dispose", case_id, "refused", {"reason": reason})
-            else:
-                record = _case_record(case)
-                school_id, year = case.school_id, case.academic_year
+            disposing = case.status == "disposing"
+            record = _case_record(case)
+            school_id, year = case.school_id, case.academic_year
         if reason is not None:
             raise RefusedError(f"refused to dispose of {case_id}: {reason}")
-        act_case = _store_act(archive, school_id, year, record, user, today)
+        act_case = acts_case_id(school_id)
+        if not disposing:
+            _store_act(archive, school_id, year, record, user, today)
         remove_case(archive, case_id)
         with archive.catalog.transaction() as session:
             case = session.get(Case, case_id)
@@ -258,8 +273,9 @@ def _case_record(case: Case) -> dict[str, Any]:
 
 
 def _store_act(archive: Archive, school_id: str, year: str, record: dict[str, Any], user: str, today: date) -> str:
-    """The act goes into the school's own «acts» case (kept permanently), one version per act."""
-    act_case = f"{school_id}.acts"
+    """The act goes into the school's own «acts» case (kept permanently), one version per act; the case it
+    disposes of is marked "disposing" in the same catalog transaction."""
+    act_case = acts_case_id(school_id)
     html = render_html(
         "act.html",
         record=record,
@@ -274,22 +290,17 @@ def _store_act(archive: Archive, school_id: str, year: str, record: dict[str, An
     pdf = join([html_to_pdf(html, archive.pdfa)], info_pdf, archive.pdfa)
     sealed = sign_pdf(pdf, archive.eseal, SignatureRequest("eseal", reason="Акт о выделении к уничтожению"))
     source = json.dumps(record, ensure_ascii=False, indent=2).encode("utf-8")
-    with archive.catalog.transaction() as session:
-        existing = session.get(Case, act_case)
-        version = existing.head_version + 1 if existing is not None else 1
-        title = "Акты о выделении к уничтожению документов, не подлежащих хранению"
+    title = "Акты о выделении к уничтожению документов, не подлежащих хранению"
     info = CaseInfo(act_case, "acts", school_id, "", year, None, None, None, title, 1, retention_for("acts", today))
-    files = case_files(archive, info, version, sealed, source)
-    for repository in archive.repositories:
-        repository.put(
-            act_case,
-            files,
-            message=f"Акт о выделении к уничтожению: {record['case']}",
-            user=user,
-            created=archive.clock(),
-        )
-    read_back(archive, act_case, files)
-    record_version(archive, info, version, files, user, "act", awaiting_signature=False)
+
+    def disposing(session: Session) -> None:
+        case = session.get(Case, record["case"])
+        assert case is not None
+        case.status = "disposing"
+
+    with archive.case_lock(act_case):
+        new_version(archive, info, sealed, source, user, "act", f"Акт о выделении к уничтожению: {record['case']}",
+                    awaiting_signature=False, also=disposing)  # fmt: skip
     return act_case
 
 
@@ -312,4 +323,29 @@ def status(archive: Archive, today: date) -> dict[str, Any]:
         "awaiting_signature": awaiting,
         "due_for_disposal": int(due),
         "sheets": int(sheets),
+        "verification": verification_status(archive),
     }
+
+
+def verification_status(archive: Archive) -> dict[str, dict[str, Any]]:
+    """Per repository: how many copies, the oldest and newest last check, how many are overdue."""
+    from archiver.verify import carrier_warnings, last_verified
+
+    last = last_verified(archive)
+    cutoff = archive.clock() - timedelta(days=archive.full_cycle_days)
+    out: dict[str, dict[str, Any]] = {}
+    for repository in archive.repositories:
+        times = [at for (_, name), at in last.items() if name == repository.name]
+        known = [at if at.tzinfo else at.replace(tzinfo=cutoff.tzinfo) for at in times if at is not None]
+        out[repository.name] = {
+            "location": repository.location,
+            "copies": len(times),
+            "oldest_check": min(known).isoformat(timespec="seconds") if known else None,
+            "newest_check": max(known).isoformat(timespec="seconds") if known else None,
+            "overdue": sum(1 for at in times if at is None) + sum(1 for at in known if at < cutoff),
+            "full_cycle_days": archive.full_cycle_days,
+        }
+    for warning in carrier_warnings(archive.repositories):
+        for entry in out.values():
+            entry.setdefault("warnings", []).append(warning)
+    return out

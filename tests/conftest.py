@@ -42,6 +42,12 @@ def demo_school() -> dict[str, Any]:
 
 
 @pytest.fixture(autouse=True)
+def internal_error_logs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Logs of internal errors (exit 3) go to the test's own state directory, never the user's."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.getbasetemp() / "state"))
+
+
+@pytest.fixture(autouse=True)
 def fail_on_weasyprint_warnings(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
     """Any warning logged while rendering fails the test (WeasyPrint writes bad PDF/A silently)."""
     caplog.set_level(logging.WARNING, logger="weasyprint")
@@ -77,3 +83,25 @@ def catalog_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]
         with engine.begin() as connection:
             connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         engine.dispose()
+
+
+SMALL_SCHOOL = DATA / "small_school.json"
+
+
+@pytest.fixture(scope="session")
+def archived(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A signed year-end archive of the small school (two cases, each at v2), made once per run; tests that
+    change it work on a copy."""
+    from tests.clirun import run_cli
+
+    directory = tmp_path_factory.mktemp("archived") / "archive"
+    config = directory / "archiver.toml"
+    assert run_cli("init", "--dir", str(directory), user="admin").returncode == 0
+    for name, role in (("director", "director"), ("archivist", "archivist"), ("auditor", "auditor")):
+        assert run_cli("users", "add", name, "--role", role, config=config, user="admin").returncode == 0
+    assert run_cli("archive", "year", str(SMALL_SCHOOL), config=config, user="admin").returncode == 0
+    pki = directory / "pki"
+    signed = run_cli("sign", "--pending", "--key", str(pki / "director.p12"), "--passphrase-file",
+                     str(pki / "director.passphrase"), config=config, user="director")  # fmt: skip
+    assert signed.returncode == 0, signed.stderr
+    return directory

@@ -23,8 +23,8 @@ from tests.clirun import Ran, run_cli
 from tests.ocflcheck import validate_ocfl
 
 SMALL = Path(__file__).parent / "data" / "small_school.json"
-CASE_YEAR = "school-2.2025-2026.c-5a.year"
-CASE_SUMMARY = "school-2.2025-2026.summary"
+CASE_YEAR = "school-2~2025-2026~c-5a~journal"
+CASE_SUMMARY = "school-2~2025-2026~summary"
 
 
 @dataclass
@@ -115,8 +115,8 @@ def test_quarter_then_year_then_signature(site: Site) -> None:
     # the q1 copy was superseded by q2 and may go; the catalog has every version and copy
     rows = site.query("SELECT id, status, retain_until FROM cases ORDER BY id")
     by_id = {row[0]: (row[1], str(row[2]) if row[2] else None) for row in rows}
-    assert by_id["school-2.2025-2026.c-5a.q1"] == ("superseded", "2025-12-28")
-    assert by_id["school-2.2025-2026.c-5a.q2"] == ("archived", None)
+    assert by_id["school-2~2025-2026~c-5a~period~q1"] == ("superseded", "2025-12-28")
+    assert by_id["school-2~2025-2026~c-5a~period~q2"] == ("archived", None)
     assert by_id[CASE_YEAR] == ("archived", "2032-01-01")
     assert by_id[CASE_SUMMARY] == ("archived", "2052-01-01")
     copies = site.query("SELECT COUNT(*) FROM copies")[0][0]
@@ -138,17 +138,17 @@ def test_early_disposal_is_refused_and_touches_nothing(site: Site) -> None:
 def test_due_case_is_disposed_with_an_act_and_holds_stop_it(site: Site) -> None:
     site.ok("archive", "quarter", str(SMALL), "--period", "q1")
     site.ok("archive", "quarter", str(SMALL), "--period", "q2")  # q1 is superseded: due
-    old = "school-2.2025-2026.c-5a.q1"
+    old = "school-2~2025-2026~c-5a~period~q1"
     assert [c["case_id"] for c in site.ok("retention", "list", "--due")["cases"]] == [old]
     site.ok("retention", "hold", old)
     held = site.run("dispose", old, user="archivist")
     assert held.returncode == 1 and "legal hold" in held.stderr
     site.ok("retention", "release", old)
     done = site.ok("dispose", old, user="archivist")
-    assert done["act_case"] == "school-2.acts"
+    assert done["act_case"] == "school-2~acts"
     for name in ("primary", "secondary"):
         assert not (site.repository(name) / old).exists()
-        assert (site.repository(name) / "school-2.acts").is_dir()
+        assert (site.repository(name) / "school-2~acts").is_dir()
         validate_ocfl(site.repository(name))
     assert site.query(f"SELECT status FROM cases WHERE id = '{old}'")[0][0] == "disposed"
 

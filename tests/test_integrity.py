@@ -14,27 +14,12 @@ import pytest
 from tests.clirun import Ran, run_cli
 
 SMALL = Path(__file__).parent / "data" / "small_school.json"
-CASE = "school-2.2025-2026.c-5a.year"
+CASE = "school-2~2025-2026~c-5a~journal"
 
 
 def _cli(directory: Path, *args: str, user: str = "archivist") -> Ran:
     config = directory / "archiver.toml"
     return run_cli(*args, config=config if config.exists() else None, user=user)
-
-
-@pytest.fixture(scope="module")
-def archived(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A signed year-end archive of the small school, made once; tests work on copies of it."""
-    directory = tmp_path_factory.mktemp("archived") / "archive"
-    assert _cli(directory.parent, "init", "--dir", str(directory), user="admin").returncode == 0
-    for name, role in (("director", "director"), ("archivist", "archivist"), ("auditor", "auditor")):
-        assert _cli(directory, "users", "add", name, "--role", role, user="admin").returncode == 0
-    assert _cli(directory, "archive", "year", str(SMALL), user="admin").returncode == 0
-    pki = directory / "pki"
-    signed = _cli(directory, "sign", "--pending", "--key", str(pki / "director.p12"),
-                  "--passphrase-file", str(pki / "director.passphrase"), user="director")  # fmt: skip
-    assert signed.returncode == 0, signed.stderr
-    return directory
 
 
 @pytest.fixture
@@ -87,7 +72,7 @@ def extra(site: Path, repo: str) -> str:
 
 def swap(site: Path, repo: str) -> str:
     """Replace the volume by another valid, signed PDF (the summary volume)."""
-    other = site / "repositories" / repo / "school-2.2025-2026.summary"
+    other = site / "repositories" / repo / "school-2~2025-2026~summary"
     inventory = json.loads((other / "inventory.json").read_bytes())
     state = inventory["versions"][inventory["head"]]["state"]
     digest = next(d for d, paths in state.items() if "volume.pdf" in paths)
@@ -226,8 +211,8 @@ def test_find_by_class_kind_and_student(site: Path) -> None:
         return [c["case"] for c in json.loads(result.stdout)["cases"]]
 
     assert found("--class", "5А") == [CASE]
-    assert found("--kind", "summary") == ["school-2.2025-2026.summary"]
-    assert found("--student", "белова мария") == [CASE, "school-2.2025-2026.summary"]
+    assert found("--kind", "summary") == ["school-2~2025-2026~summary"]
+    assert found("--student", "белова мария") == [CASE, "school-2~2025-2026~summary"]
     assert found("--student", "Нет Такого") == []
 
 

@@ -226,7 +226,7 @@ def test_hostile_names_are_printed_as_text_and_nothing_is_fetched(small_school: 
     text = "\n".join(page_texts(rendered.pdf))
     assert f"127.0.0.1:{port}/x" in text and "file:///etc/passwd" in text and "<iframe" in text
     document = reader(rendered.pdf)
-    assert list(document.attachments) == ["2025-2026-c-5a-year.json"]
+    assert list(document.attachments) == ["2025-2026-c-5a-journal.json"]
     assert b"root:x:0:0" not in rendered.pdf
 
 

@@ -141,7 +141,7 @@ def test_signed_pdfa_3b_keeps_identification_intent_and_source(volumes: dict[str
     assert "<pdfaid:part>3</pdfaid:part>" in xmp_text(signed)
     document = reader(signed)
     assert document.root_object["/OutputIntents"][0].get_object()["/S"] == "/GTS_PDFA1"
-    assert list(document.attachments) == ["2025-2026-c-5a-year.json"]
+    assert list(document.attachments) == ["2025-2026-c-5a-journal.json"]
     info = document.metadata
     assert info is not None and "pyHanko" not in str(info.get("/Producer"))
 

@@ -5,40 +5,18 @@ from __future__ import annotations
 import sys
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
 
 import click
 
 from archiver.cli.main import Runtime, cli
 from archiver.cli.opening import load_key_file, open_archive
+from archiver.cli.progress import Bar
 from archiver.errors import BadInputError
 from archiver.importers import load_export
 from archiver.pipeline import CaseResult
 from archiver.roles import require
 from archiver.secrets import read_passphrase
 from archiver.workflows import archive_period, archive_year, dispose, retention_rows, set_hold, sign_pending, status
-
-
-class _Bar:
-    """A progress bar on stderr when it is a terminal and output is not JSON."""
-
-    def __init__(self, runtime: Runtime, length: int, label: str) -> None:
-        self._bar: Any = None
-        if not runtime.json and sys.stderr.isatty() and length:
-            self._bar = click.progressbar(length=length, label=label, file=sys.stderr, show_pos=True)
-
-    def __enter__(self) -> _Bar:
-        if self._bar is not None:
-            self._bar.__enter__()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._bar is not None:
-            self._bar.__exit__(*exc)
-
-    def update(self, steps: int) -> None:
-        if self._bar is not None:
-            self._bar.update(steps)
 
 
 def _report(runtime: Runtime, results: list[CaseResult], verb: str) -> None:
@@ -68,7 +46,7 @@ def archive_quarter(runtime: Runtime, file: Path, period_id: str, class_names: t
         known = ", ".join(p.id for p in export.periods if p.kind != "year")
         raise BadInputError(f"no period {period_id!r} in the export (periods: {known})")
     count = len(class_names) or len(export.classes)
-    with _Bar(runtime, count, f"{period.name}") as bar:
+    with Bar(runtime, count, f"{period.name}") as bar:
         results = archive_period(archive_, export, period, class_names, runtime.user, progress=bar.update)
     _report(runtime, results, "archived")
 
@@ -81,7 +59,7 @@ def archive_year_command(runtime: Runtime, file: Path) -> None:
     archive_ = open_archive(runtime)
     require(archive_.catalog, runtime.user, "archive", f"{file}:year")
     export = load_export(file, format=runtime.config.input.format, limits=runtime.config.input.limits())
-    with _Bar(runtime, len(export.classes) + 1, "Год") as bar:
+    with Bar(runtime, len(export.classes) + 1, "Год") as bar:
         results = archive_year(archive_, export, runtime.user, progress=bar.update)
     _report(runtime, results, "archived")
 
@@ -105,7 +83,7 @@ def sign(runtime: Runtime, case_id: str | None, pending: bool, key: Path, passph
     prompt = (lambda text: click.prompt(text, hide_input=True, err=True)) if sys.stdin.isatty() else None
     passphrase = read_passphrase(passphrase_file, prompt=prompt, what=key.name)
     director = load_key_file(key, passphrase)
-    with _Bar(runtime, 0, "Подпись") as bar:
+    with Bar(runtime, 0, "Подпись") as bar:
         results = sign_pending(archive_, director, runtime.user, case_id, progress=bar.update)
     _report(runtime, results, "signed")
 
@@ -124,6 +102,17 @@ def status_command(runtime: Runtime) -> None:
     lines.append(f"awaiting the director's signature: {len(data['awaiting_signature'])}")
     lines += [f"  {ident}" for ident in data["awaiting_signature"]]
     lines.append(f"due for disposal: {data['due_for_disposal']}")
+    for name, entry in data["verification"].items():
+        where = f" ({entry['location']})" if entry["location"] else ""
+        lines.append(
+            f"repository {name}{where}: {entry['copies']} copies, last checked {entry['oldest_check'] or 'never'} "
+            f"(oldest) to {entry['newest_check'] or 'never'} (newest); {entry['overdue']} overdue "
+            f"(every copy is due each {entry['full_cycle_days']} days)"
+        )
+    warnings = sorted({w for entry in data["verification"].values() for w in entry.get("warnings", [])})
+    for warning in warnings:
+        if not runtime.json:
+            click.echo(f"archiver: warning: {warning}", err=True)
     runtime.emit({"ok": True, **data}, "\n".join(lines))
 
 

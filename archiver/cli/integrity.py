@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import timedelta
 from pathlib import Path
+from typing import Any, ClassVar
 
 import click
 
 from archiver.cli.main import Runtime, cli
 from archiver.cli.opening import open_archive
+from archiver.cli.progress import Bar
 from archiver.errors import EXIT_PROBLEMS, ArchiverError, BadInputError
 from archiver.files import write_atomically
 from archiver.repair import repair
 from archiver.roles import require
-from archiver.verify import verify_archive
+from archiver.verify import snapshots, verify_archive
 
 
 class ProblemsFound(ArchiverError):
@@ -24,24 +27,60 @@ class ProblemsFound(ArchiverError):
     reported = True
 
 
+class Duration(click.ParamType):  # type: ignore[type-arg]  # generic only in newer click
+    """A span of time: 90s, 30m, 2h, 90d."""
+
+    name = "duration"
+    UNITS: ClassVar[dict[str, int]] = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> timedelta:
+        if isinstance(value, timedelta):
+            return value
+        text = str(value).strip().lower()
+        if len(text) >= 2 and text[-1] in self.UNITS and text[:-1].isdigit() and 0 < int(text[:-1]) < 10**7:
+            return timedelta(seconds=int(text[:-1]) * self.UNITS[text[-1]])
+        self.fail(f"{value!r} is not a duration such as 90s, 30m, 2h or 90d", param, ctx)
+
+
 @cli.command()
 @click.option("--case", "case_id", help="Only this case.")
 @click.option("--repository", help="Only this repository.")
 @click.option("--report", type=click.Path(path_type=Path), help="Also write a sealed PDF/A report (акт проверки).")
 @click.option("--deep", is_flag=True, help="Also recompute every file's SHA-512 (the OCFL manifest digests).")
+@click.option("--due", is_flag=True,
+              help="The copies checked longest ago first: with --budget as many as fit, else the overdue ones "
+                   "([integrity] full_cycle_days).")  # fmt: skip
+@click.option("--budget", type=Duration(), help="With --due: stop starting checks after this long (e.g. 30m).")
 @click.pass_obj
-def verify(runtime: Runtime, case_id: str | None, repository: str | None, report: Path | None, deep: bool) -> None:
-    """Re-verify every copy: digests, inventories, sealed manifests, signatures, sheet counts, catalog.
+def verify(
+    runtime: Runtime,
+    case_id: str | None,
+    repository: str | None,
+    report: Path | None,
+    deep: bool,
+    due: bool,
+    budget: timedelta | None,
+) -> None:
+    """Re-verify every copy: files, digests, inventories, sealed manifests, signatures, sheet counts, catalog.
 
-    Exit 0 when everything is intact, 1 when problems were found (each reported with its place).
+    Exit 0 when everything is intact, 1 when problems were found (each reported with its place). An
+    auditor may verify too: only the audit event is written.
     """
+    if budget is not None and not due:
+        raise click.UsageError("--budget goes with --due")
     archive = open_archive(runtime, need_key=report is not None)
-    require(archive.catalog, runtime.user, "verify", case_id or "archive")
+    role = require(archive.catalog, runtime.user, "verify", case_id or "archive")
     if repository is not None and repository not in {r.name for r in archive.repositories}:
         raise BadInputError(
             f"no repository {repository!r} (repositories: {', '.join(r.name for r in archive.repositories)})"
         )
-    result = verify_archive(archive, runtime.user, case_id=case_id, repository=repository, deep=deep)
+    copies = len(snapshots(archive, case_id)) * (1 if repository else len(archive.repositories))
+    with Bar(runtime, copies, "Проверка") as bar:
+        result = verify_archive(archive, runtime.user, case_id=case_id, repository=repository, deep=deep, due=due,
+                                budget=budget, record_copies=role != "auditor", progress=bar.update)  # fmt: skip
+    for warning in result.warnings:
+        if not runtime.json:
+            click.echo(f"archiver: warning: {warning}", err=True)
     if report is not None:
         from archiver.verify_report import sealed_report
 
@@ -51,6 +90,7 @@ def verify(runtime: Runtime, case_id: str | None, repository: str | None, report
     lines.append(
         f"{result.cases} case(s), {len(result.copies)} copies: {intact} intact, "
         f"{len(result.copies) - intact} with problems; {len(result.findings)} problem(s)"
+        + (f"; {result.remaining} copies left for the next run" if result.remaining else "")
     )
     runtime.emit(result.as_dict(), "\n".join(lines))
     if not result.ok:
@@ -100,7 +140,51 @@ def catalog_rebuild(runtime: Runtime, repository: str) -> None:
             f"no repository {repository!r} (repositories: {', '.join(r.name for r in archive.repositories)})"
         )
     source.check()
-    count = rebuild_catalog(archive, source, runtime.user)
-    runtime.emit(
-        {"ok": True, "cases": count, "from": repository}, f"catalog rebuilt from {repository}: {count} case(s)"
-    )
+    rebuilt = rebuild_catalog(archive, source, runtime.user)
+    lines = [f"not adopted: {why}" for why in rebuilt.skipped]
+    lines.append(f"catalog rebuilt from {repository}: {rebuilt.cases} case(s), {len(rebuilt.skipped)} not adopted")
+    runtime.emit({"ok": not rebuilt.skipped, "cases": rebuilt.cases, "from": repository,
+                  "skipped": list(rebuilt.skipped)}, "\n".join(lines))  # fmt: skip
+    if rebuilt.skipped:
+        raise ProblemsFound(f"{len(rebuilt.skipped)} object(s) were not adopted")
+
+
+@cli.group()
+def quarantine() -> None:
+    """What was taken out of the repositories (damaged copies, leftovers of interrupted runs, junk).
+
+    It is kept beside each repository until an admin purges it explicitly.
+    """
+
+
+@quarantine.command("list")
+@click.pass_obj
+def quarantine_list(runtime: Runtime) -> None:
+    """Every entry of every repository's quarantine: where from, why, when, how large."""
+    archive = open_archive(runtime, need_key=False)
+    require(archive.catalog, runtime.user, "quarantine", "list")
+    entries = [e for r in archive.repositories for e in r.quarantine.entries(r.name)]
+    lines = [f"{e.repository}: {e.at:%Y-%m-%d %H:%M} {e.subject} — {e.reason} ({e.size} bytes)\n  {e.path}"
+             for e in entries] or ["the quarantine is empty"]  # fmt: skip
+    runtime.emit({"ok": True, "entries": [e.as_dict() for e in entries]}, "\n".join(lines))
+
+
+@quarantine.command("purge")
+@click.option("--older-than", "older_than", type=Duration(), required=True, help="e.g. 90d.")
+@click.pass_obj
+def quarantine_purge(runtime: Runtime, older_than: timedelta) -> None:
+    """Delete quarantine entries older than the given age (admins only; recorded in the audit trail)."""
+    archive = open_archive(runtime, need_key=False)
+    require(archive.catalog, runtime.user, "quarantine", "purge")
+    cutoff = archive.clock() - older_than
+    purged = []
+    for repository in archive.repositories:
+        for entry in repository.quarantine.entries(repository.name):
+            if entry.at < cutoff:
+                repository.quarantine.purge(entry)
+                purged.append(entry)
+                with archive.catalog.transaction() as session:
+                    archive.catalog.record(session, runtime.user, "quarantine purge", entry.subject, "success",
+                                           entry.as_dict())  # fmt: skip
+    runtime.emit({"ok": True, "purged": [e.as_dict() for e in purged]},
+                 f"{len(purged)} quarantine entr{'y' if len(purged) == 1 else 'ies'} purged")  # fmt: skip

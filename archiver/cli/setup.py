@@ -23,6 +23,17 @@ def init(runtime: Runtime, directory: Path) -> None:
     trying the archive out only: every certificate says «ТЕСТ». The acting user becomes the first admin.
     """
     payload = initialize(directory, runtime.user)
+    from archiver.storage import OcflRepository
+    from archiver.verify import carrier_warnings
+
+    made = [OcflRepository(name, Path(path)) for name, path in payload["repositories"].items()]
+    warnings = carrier_warnings(made)
+    if warnings:  # init puts both beside each other: fine for trying out, not for keeping
+        warnings.append("move one repository to another disk, in another room, before real use ([repositories])")
+    payload["warnings"] = warnings
+    if not runtime.json:
+        for warning in payload["warnings"]:
+            click.echo(f"archiver: warning: {warning}", err=True)
     paths = payload
     config_path = Path(payload["config"])
     repositories = {name: Path(path) for name, path in payload["repositories"].items()}

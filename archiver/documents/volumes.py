@@ -98,12 +98,12 @@ def _class_volume(export: JournalExport, klass: SchoolClass, period: Period | No
     )
     class_title = f"{klass.grade} «{klass.letter}» класса"
     if period is None:
-        kind, suffix = KIND_CLASS_YEAR, "year"
+        kind, suffix = KIND_CLASS_YEAR, "journal"
         period_line = f"{year} учебный год"
         retention = "Срок хранения: 5 лет"
         title = f"Классный журнал {klass.name} класса, {year} учебный год"
     else:
-        kind, suffix = KIND_CLASS_PERIOD, period.id
+        kind, suffix = KIND_CLASS_PERIOD, f"period/{period.id}"
         period_line = f"Архивная копия на окончание периода «{period.name}» {year} учебного года"
         retention = "Хранится до замены следующей архивной копией"
         title = f"Классный журнал {klass.name} класса, {period.name}, {year} учебный год"
@@ -118,7 +118,7 @@ def _class_volume(export: JournalExport, klass: SchoolClass, period: Period | No
         parts=parts,
         created=_created(export, period),
         source=class_subset(export, klass, until),
-        source_name=f"{export.academic_year.id}-{klass.id}-{suffix}.json",
+        source_name=f"{export.academic_year.id}-{klass.id}-{suffix.replace('/', '-')}.json",
         class_name=klass.name,
     )
 

@@ -3,11 +3,13 @@
 Objects use the flat direct layout (extension 0002): the object id is the directory name. Content is
 addressed by SHA-512 with a SHA-256 fixity block, so `sha256sum` and `ocfl-validate.py` both check it.
 
-Crash safety: a new object is built completely in a staging directory beside the storage root (same
+Crash safety: a new object is built completely in the staging directory beside the storage root (same
 file system), fsynced, then renamed into place in one step; a new version's directory is staged and
 renamed the same way, then the root inventory is replaced by rename. A crash leaves either no trace in
-the storage root, or a complete version directory whose root inventory still names the previous head:
-`recover` finishes it from the version's own inventory. Stored content is never rewritten.
+the storage root, or a version that the root inventory or the catalog does not yet name: the caller
+sets it aside (`roll_back`) before anything is built on it. Stored content is never rewritten; whatever
+is taken out of the storage root (a damaged copy, a leftover version, junk) goes to the quarantine
+beside it and stays there until an admin purges it.
 """
 
 from __future__ import annotations
@@ -16,30 +18,58 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from archiver.files import replace_file
-from archiver.storage.base import StorageError, VersionInfo
+from archiver.storage.base import Finding, ObjectCheck, Repository, StorageError, VersionInfo
+from archiver.storage.checking import ROOT_DECLARATION, ROOT_ENTRIES, check_object, check_root
+from archiver.storage.inventory import (
+    INVENTORY,
+    INVENTORY_TYPE,
+    SIDECAR,
+    Inventory,
+    InventoryError,
+    parse_inventory,
+    sidecar_bytes,
+)
+from archiver.storage.quarantine import Quarantine
 
-ROOT_DECLARATION = "0=ocfl_1.1"
 OBJECT_DECLARATION = "0=ocfl_object_1.1"
-INVENTORY = "inventory.json"
 LAYOUT = {
     "extension": "0002-flat-direct-storage-layout",
-    "description": "Direct mapping of object identifiers to directory names (identifiers are [A-Za-z0-9._-])",
+    "description": "Direct mapping of object identifiers to directory names (identifiers are [A-Za-z0-9._~-])",
 }
-INVENTORY_TYPE = "https://ocfl.io/1.1/spec/#inventory"
+ID_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._~-")
+FILE_MODE = 0o644
+DIRECTORY_MODE = 0o755
 
 
 class OcflRepository:
-    def __init__(self, name: str, root: Path, staging: Path | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        root: Path,
+        staging: Path | None = None,
+        *,
+        location: str = "",
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
         self.name = name
         self.root = root
+        self.location = location
         self.staging = staging or root.parent / f".{root.name}.staging"
+        self.clock = clock or _utcnow
+        self.quarantine = Quarantine(self.staging / "quarantine", self.clock)
+
+    @property
+    def work(self) -> Path:
+        """Where runs stage their writes; only what killed runs left here is ever cleaned up."""
+        return self.staging / "work"
 
     # -- the storage root ------------------------------------------------------------------------
 
@@ -52,16 +82,18 @@ class OcflRepository:
             return
         if any(self.root.iterdir()):
             raise StorageError(f"repository {self.name!r}: {self.root} is not empty and not an OCFL storage root")
-        _write(self.root / "ocfl_layout.json", (json.dumps(LAYOUT, indent=2) + "\n").encode())
+        _write(self.root / "ocfl_layout.json", _layout_bytes())
         _write(declaration, b"ocfl_1.1\n")
         _fsync_dir(self.root)
 
-    def check(self) -> None:
+    def check(self, *, declared: bool = True) -> None:
+        """Raise `StorageError` unless the storage root is there (declared, unless `declared` is False: repair
+        writes a lost declaration again) and both it and the work area can be written to."""
         if not self.root.is_dir():
             raise StorageError(f"repository {self.name!r}: {self.root} does not exist (is the disk mounted?)")
-        if not (self.root / ROOT_DECLARATION).is_file():
+        if declared and not (self.root / ROOT_DECLARATION).is_file():
             raise StorageError(f"repository {self.name!r}: {self.root} is not an OCFL storage root")
-        for place in (self.root, self.staging):
+        for place in (self.root, self.work):
             try:
                 place.mkdir(parents=True, exist_ok=True)
                 with tempfile.NamedTemporaryFile(dir=place, prefix=".probe-"):
@@ -72,124 +104,324 @@ class OcflRepository:
                 ) from None
 
     def object_ids(self) -> list[str]:
-        return sorted(p.name for p in self.root.iterdir() if (p / OBJECT_DECLARATION).is_file())
+        """Every object in the storage root (directories holding an object declaration, no symlinks)."""
+        try:
+            entries = list(os.scandir(self.root))
+        except OSError:
+            return []
+        return sorted(
+            e.name
+            for e in entries
+            if e.is_dir(follow_symlinks=False) and os.path.lexists(os.path.join(e.path, OBJECT_DECLARATION))
+        )
 
-    # -- objects ----------------------------------------------------------------------------------
-
-    def inventory(self, object_id: str) -> dict[str, Any] | None:
-        path = self._object(object_id) / INVENTORY
-        if not path.is_file():
+    def device(self) -> int | None:
+        """The device the storage root is on (two repositories on one device are not two carriers)."""
+        try:
+            return os.stat(self.root).st_dev
+        except OSError:
             return None
-        data: dict[str, Any] = json.loads(path.read_bytes())
-        return data
+
+    # -- reading -----------------------------------------------------------------------------------
+
+    def inventory(self, object_id: str) -> Inventory | None:
+        """The object's root inventory; None when there is no object. A damaged one is `StorageError`."""
+        directory = self._object(object_id)
+        path = directory / INVENTORY
+        if not os.path.lexists(directory):
+            return None
+        try:
+            if path.is_symlink() or directory.is_symlink():
+                raise StorageError(f"repository {self.name!r}: {object_id} is a symbolic link; run `archiver verify`")
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise StorageError(f"repository {self.name!r}: {object_id}/{INVENTORY}: {exc.strerror or exc}") from None
+        try:
+            return parse_inventory(raw, object_id)
+        except InventoryError as exc:
+            raise StorageError(
+                f"repository {self.name!r}: {object_id}/{INVENTORY} is damaged ({exc}); "
+                "run `archiver verify` and `archiver repair`"
+            ) from None
 
     def head(self, object_id: str) -> VersionInfo | None:
         inventory = self.inventory(object_id)
-        if inventory is None:
-            return None
-        return _version_info(object_id, inventory, inventory["head"])
+        return None if inventory is None else _version_info(inventory, inventory.head)
 
-    def put(
-        self, object_id: str, files: Mapping[str, bytes], *, message: str, user: str, created: datetime
-    ) -> VersionInfo:
-        _check_id(object_id)
-        self.recover(object_id)
-        previous = self.inventory(object_id)
-        number = 1 if previous is None else int(previous["head"][1:]) + 1
-        version = f"v{number}"
-        inventory = _next_inventory(object_id, previous, version, files, message, user, created)
-        self.staging.mkdir(parents=True, exist_ok=True)
-        stage = Path(tempfile.mkdtemp(dir=self.staging, prefix=f"{object_id}.{version}."))
-        try:
-            version_dir = stage / version
-            for digest, paths in inventory["manifest"].items():
-                for content_path in paths:
-                    if content_path.startswith(f"{version}/"):
-                        logical = content_path[len(f"{version}/content/") :]
-                        _write(stage / content_path, files[logical])
-                        del digest
-            _write_inventory(version_dir, inventory)
-            _fsync_tree(version_dir)
-            target = self._object(object_id)
-            if previous is None:
-                _write(stage / OBJECT_DECLARATION, b"ocfl_object_1.1\n")
-                _write_inventory(stage, inventory)
-                _fsync_dir(stage)
-                try:
-                    os.rename(stage, target)  # the whole object appears at once
-                except OSError as exc:
-                    if target.exists():
-                        raise StorageError(
-                            f"repository {self.name!r}: object {object_id} was created by another run"
-                        ) from None
-                    raise StorageError(f"repository {self.name!r}: cannot store {object_id}: {exc}") from None
-                _fsync_dir(self.root)
-            else:
-                if (target / version).exists():
-                    raise StorageError(f"repository {self.name!r}: {object_id} {version} exists already")
-                os.rename(version_dir, target / version)
-                _fsync_dir(target)
-                _write_inventory(target, inventory)  # by rename: the head moves at once
-        finally:
-            shutil.rmtree(stage, ignore_errors=True)
-        return _version_info(object_id, inventory, version)
-
-    def recover(self, object_id: str) -> None:
-        """Finish a version whose directory was stored but whose root inventory was not yet updated."""
-        target = self._object(object_id)
+    def version(self, object_id: str, number: int) -> VersionInfo | None:
         inventory = self.inventory(object_id)
-        if inventory is None:
-            return
-        number = int(inventory["head"][1:])
-        following = target / f"v{number + 1}"
-        if following.is_dir() and (following / INVENTORY).is_file():
-            data = json.loads((following / INVENTORY).read_bytes())
-            _write_inventory(target, data)
+        if inventory is None or not 1 <= number <= inventory.head:
+            return None
+        return _version_info(inventory, number)
 
     def read(self, object_id: str, logical_path: str, version: str | None = None) -> bytes:
-        return self.path(object_id, logical_path, version).read_bytes()
+        path = self.path(object_id, logical_path, version)
+        try:
+            return path.read_bytes()
+        except OSError as exc:
+            raise StorageError(f"repository {self.name!r}: {object_id}/{logical_path}: {exc.strerror or exc}") from None
 
     def path(self, object_id: str, logical_path: str, version: str | None = None) -> Path:
         inventory = self.inventory(object_id)
         if inventory is None:
             raise StorageError(f"repository {self.name!r}: no object {object_id}")
-        state = inventory["versions"][version or inventory["head"]]["state"]
-        for digest, paths in state.items():
-            if logical_path in paths:
-                content: str = inventory["manifest"][digest][0]
-                return self._object(object_id) / content
-        raise StorageError(f"repository {self.name!r}: {object_id} has no file {logical_path!r}")
+        number = inventory.head if version is None else int(version[1:])
+        if not 1 <= number <= inventory.head:
+            raise StorageError(f"repository {self.name!r}: {object_id} has no version {version}")
+        content = inventory.content_path(number, logical_path)
+        if content is None:
+            raise StorageError(f"repository {self.name!r}: {object_id} has no file {logical_path!r}")
+        path = self._object(object_id) / content
+        if path.is_symlink() or not path.is_file():
+            raise StorageError(f"repository {self.name!r}: {object_id}/{content} is not a regular file")
+        return path
+
+    def list_raw(self, object_id: str) -> list[str]:
+        """Every regular file of an object, relative to it (symbolic links are refused)."""
+        directory = self._object(object_id)
+        out: list[str] = []
+        for here, dirs, files in os.walk(directory):
+            for name in dirs + files:
+                full = Path(here) / name
+                if full.is_symlink() or not (full.is_dir() or full.is_file()):
+                    raise StorageError(f"repository {self.name!r}: {full} is not a regular file or directory")
+            out += [(Path(here) / name).relative_to(directory).as_posix() for name in files]
+        return sorted(out)
+
+    def read_raw(self, object_id: str, relative: str) -> bytes:
+        path = self._object(object_id) / relative
+        if path.is_symlink():
+            raise StorageError(f"repository {self.name!r}: {object_id}/{relative} is a symbolic link")
+        return path.read_bytes()
+
+    # -- checking ----------------------------------------------------------------------------------
+
+    def verify_object(self, object_id: str, *, deep: bool = False) -> ObjectCheck:
+        return check_object(self.name, self._object(object_id), object_id, deep=deep)
+
+    def verify_root(self, known: set[str]) -> list[Finding]:
+        return check_root(self.name, self.root, known)
+
+    def restore_declarations(self) -> None:
+        """Write the storage root's declaration and layout again when they are missing (never over one)."""
+        with self._writing("cannot write the storage root's declaration"):
+            for name, data in ((ROOT_DECLARATION, b"ocfl_1.1\n"), ("ocfl_layout.json", _layout_bytes())):
+                if not os.path.lexists(self.root / name):
+                    _write(self.root / name, data)
+            _fsync_dir(self.root)
+
+    # -- writing -----------------------------------------------------------------------------------
+
+    def put(
+        self, object_id: str, files: Mapping[str, bytes], *, message: str, user: str, created: datetime
+    ) -> VersionInfo:
+        _check_id(object_id)
+        previous = self.inventory(object_id)
+        number = 1 if previous is None else previous.head + 1
+        version = f"v{number}"
+        target = self._object(object_id)
+        if previous is not None and os.path.lexists(target / version):
+            raise StorageError(
+                f"repository {self.name!r}: {object_id} holds a {version} that its inventory does not name "
+                "(left by an interrupted run)"
+            )
+        inventory = _next_inventory(object_id, previous, version, files, message, user, created)
+        with self._writing(f"cannot store {object_id} {version}"), self._stage(f"{object_id}.{version}") as stage:
+            for content_path in (p for paths in inventory["manifest"].values() for p in paths):
+                if content_path.startswith(f"{version}/"):
+                    _write(stage / content_path, files[content_path[len(f"{version}/content/") :]])
+            raw = _write_inventory(stage / version, inventory, stage)
+            _fsync_tree(stage / version)
+            if previous is None:
+                _write(stage / OBJECT_DECLARATION, b"ocfl_object_1.1\n")
+                _write_inventory(stage, inventory, stage)
+                _fsync_dir(stage)
+                if os.path.lexists(target):
+                    raise StorageError(f"repository {self.name!r}: object {object_id} was created by another run")
+                os.rename(stage, target)  # the whole object appears at once
+                _fsync_dir(self.root)
+            else:
+                os.rename(stage / version, target / version)
+                _fsync_dir(target)
+                _write_inventory(target, inventory, stage)  # by rename: the head moves at once
+        return _version_info(parse_inventory(raw, object_id), number)
+
+    def roll_back(self, object_id: str, to_version: int, *, reason: str) -> str | None:
+        """Set aside the versions after `to_version` that an interrupted run left, and make the root
+        inventory that version's own again. Returns where they were put, or None when there were none."""
+        target = self._object(object_id)
+        later = sorted(
+            (int(p.name[1:]) for p in target.iterdir() if p.name[:1] == "v" and p.name[1:].isdigit()), reverse=True
+        )
+        later = [n for n in later if n > to_version]
+        base = target / f"v{to_version}"
+        try:
+            raw = (base / INVENTORY).read_bytes()
+            parse_inventory(raw, object_id)
+        except (OSError, InventoryError) as exc:
+            raise StorageError(
+                f"repository {self.name!r}: {object_id} v{to_version} cannot be restored as the head ({exc}); "
+                "run `archiver repair`"
+            ) from None
+        with self._writing(f"cannot set aside what an interrupted run left in {object_id}"):
+            aside = self.quarantine.new(self.name, object_id, reason) if later else None
+            for number in later:
+                assert aside is not None
+                os.rename(target / f"v{number}", aside / f"v{number}")
+            current = target / INVENTORY
+            if later or not current.is_file() or current.read_bytes() != raw:
+                with self._stage(f"rollback.{object_id}") as scratch:
+                    _replace(target / SIDECAR, sidecar_bytes(raw), scratch)
+                    _replace(current, raw, scratch)
+            _fsync_dir(target)
+        return str(aside) if aside is not None else None
+
+    def restore_from(self, source: Repository, object_id: str, *, reason: str) -> str | None:
+        """This repository's copy replaced by a byte-for-byte copy of `source`'s, which is checked after
+        copying and before it goes into place; whatever was here is kept in quarantine."""
+        _check_id(object_id)
+        target = self._object(object_id)
+        with self._writing(f"cannot restore {object_id}"), self._stage(f"restore.{object_id}") as stage:
+            copy = stage / object_id
+            copy.mkdir(mode=DIRECTORY_MODE)
+            for relative in source.list_raw(object_id):
+                _write(copy / relative, source.read_raw(object_id, relative))
+            _fsync_tree(copy)
+            check = check_object(self.name, copy, object_id, deep=True)
+            if not check.ok:
+                raise StorageError(
+                    f"repository {self.name!r}: the copy of {object_id} from {source.name!r} did not check: "
+                    + "; ".join(f.detail for f in check.findings[:3])
+                )
+            aside: Path | None = None
+            if os.path.lexists(target):
+                aside = self.quarantine.new(self.name, object_id, reason)
+                os.rename(target, aside / object_id)  # kept, not destroyed
+            os.rename(copy, target)
+            _fsync_dir(self.root)
+        return str(aside) if aside is not None else None
+
+    def restore_files(self, sources: Sequence[Repository], object_id: str, *, reason: str) -> str | None:
+        """Repair the content files of a copy whose inventory is sound: every listed file that is missing
+        or wrong is replaced by a file of the same content path from a source whose bytes have the
+        inventory's SHA-512; every entry no inventory lists is taken out. All good files are found (and
+        staged) before anything changes: with one missing, `StorageError` and nothing is changed."""
+        inventory = self.inventory(object_id)
+        if inventory is None:
+            raise StorageError(f"repository {self.name!r}: no object {object_id}")
+        directory = self._object(object_id)
+        listed = inventory.content_paths()
+        check = self.verify_object(object_id)
+        content_problems = [f for f in check.findings if f.file and f.file.split("/")[1:2] == ["content"]]
+        if len(content_problems) != len(check.findings):
+            raise StorageError(f"repository {self.name!r}: {object_id} has problems beyond its content files")
+        bad = sorted({f.file for f in content_problems if f.file and f.file in listed})
+        extra = sorted({f.file for f in content_problems if f.file and f.file not in listed})
+        with self._writing(f"cannot repair {object_id}"), self._stage(f"files.{object_id}") as stage:
+            for content in bad:
+                for source in sources:
+                    try:
+                        data = source.read_raw(object_id, content)
+                    except (OSError, StorageError):
+                        continue
+                    if hashlib.sha512(data).hexdigest() == listed[content]:
+                        _write(stage / content, data)
+                        break
+                else:
+                    raise StorageError(f"repository {self.name!r}: no repository holds {object_id}/{content} intact")
+            aside = self.quarantine.new(self.name, object_id, reason) if bad or extra else None
+            for content in extra + bad:
+                if aside is not None and os.path.lexists(directory / content):
+                    (aside / content).parent.mkdir(parents=True, exist_ok=True)
+                    os.rename(directory / content, aside / content)  # kept, not destroyed
+            for content in extra:
+                _prune_empty(directory / content, directory)
+            for content in bad:
+                (directory / content).parent.mkdir(parents=True, exist_ok=True, mode=DIRECTORY_MODE)
+                os.rename(stage / content, directory / content)
+                _fsync_dir((directory / content).parent)
+        return str(aside) if aside is not None else None
+
+    def set_aside(self, entry: str, *, reason: str) -> str:
+        """Move an entry of the storage root (junk, a symbolic link, an unknown object) into quarantine."""
+        if entry in ROOT_ENTRIES or "/" in entry or entry in ("", ".", ".."):
+            raise StorageError(f"repository {self.name!r}: {entry!r} cannot be set aside")
+        with self._writing(f"cannot set {entry} aside"):
+            aside = self.quarantine.new(self.name, entry, reason)
+            os.rename(self.root / entry, aside / entry)
+            _fsync_dir(self.root)
+        return str(aside)
 
     def remove(self, object_id: str) -> None:
         target = self._object(object_id)
-        if not target.is_dir():
+        if not os.path.lexists(target):
             return
-        self.staging.mkdir(parents=True, exist_ok=True)
-        doomed = Path(tempfile.mkdtemp(dir=self.staging, prefix=f"disposed.{object_id}."))
-        os.rename(target, doomed / object_id)  # out of the storage root at once, then deleted
-        _fsync_dir(self.root)
-        shutil.rmtree(doomed)
+        with self._writing(f"cannot remove {object_id}"), self._stage(f"disposed.{object_id}") as doomed:
+            os.rename(target, doomed / object_id)  # out of the storage root at once, then deleted
+            _fsync_dir(self.root)
+
+    def cleanup(self, older_than_seconds: int) -> None:
+        """Remove what killed runs left in the work area; never quarantine, locks or the storage root."""
+        import time
+
+        if not self.work.is_dir():
+            return
+        for entry in self.work.iterdir():
+            try:
+                if time.time() - entry.lstat().st_mtime > older_than_seconds:
+                    shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
+            except OSError:
+                pass
+
+    # -- helpers -----------------------------------------------------------------------------------
 
     def _object(self, object_id: str) -> Path:
+        _check_id(object_id)
         return self.root / object_id
+
+    @contextmanager
+    def _stage(self, label: str) -> Iterator[Path]:
+        self.work.mkdir(parents=True, exist_ok=True)
+        stage = Path(tempfile.mkdtemp(dir=self.work, prefix=f"{label}."))
+        try:
+            os.chmod(stage, DIRECTORY_MODE)
+            yield stage
+        finally:
+            shutil.rmtree(stage, ignore_errors=True)
+
+    @contextmanager
+    def _writing(self, what: str) -> Iterator[None]:
+        """A failed write (disk full, read-only, the disk gone) is a `StorageError` naming the repository."""
+        try:
+            yield
+        except OSError as exc:
+            raise StorageError(f"repository {self.name!r}: {what}: {exc.strerror or exc}") from None
 
 
 def _check_id(object_id: str) -> None:
-    if not object_id or object_id.startswith(".") or any(not (c.isalnum() or c in "._-") for c in object_id):
+    if (
+        not object_id
+        or len(object_id) > 200
+        or object_id.startswith(".")
+        or any(c not in ID_CHARACTERS for c in object_id)
+    ):
         raise StorageError(f"object id {object_id!r} cannot name a directory")
 
 
 def _next_inventory(
     object_id: str,
-    previous: dict[str, Any] | None,
+    previous: Inventory | None,
     version: str,
     files: Mapping[str, bytes],
     message: str,
     user: str,
     created: datetime,
 ) -> dict[str, Any]:
-    manifest: dict[str, list[str]] = {k: list(v) for k, v in (previous or {}).get("manifest", {}).items()}
-    fixity: dict[str, list[str]] = {k: list(v) for k, v in (previous or {}).get("fixity", {}).get("sha256", {}).items()}
+    old = dict(previous.data) if previous is not None else {}
+    manifest: dict[str, list[str]] = {k: list(v) for k, v in old.get("manifest", {}).items()}
+    fixity: dict[str, list[str]] = {k: list(v) for k, v in old.get("fixity", {}).get("sha256", {}).items()}
     state: dict[str, list[str]] = {}
     for logical, data in sorted(files.items()):
         if logical.startswith("/") or ".." in logical.split("/") or not logical:
@@ -200,7 +432,7 @@ def _next_inventory(
             content_path = f"{version}/content/{logical}"
             manifest[digest] = [content_path]
             fixity.setdefault(hashlib.sha256(data).hexdigest(), []).append(content_path)
-    versions = dict((previous or {}).get("versions", {}))
+    versions = dict(old.get("versions", {}))
     versions[version] = {
         "created": created.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "message": message,
@@ -219,38 +451,49 @@ def _next_inventory(
     }
 
 
-def _version_info(object_id: str, inventory: dict[str, Any], version: str) -> VersionInfo:
-    state = inventory["versions"][version]["state"]
-    by_content = {path: digest for digest, paths in inventory["fixity"]["sha256"].items() for path in paths}
-    sha512: dict[str, str] = {}
-    sha256: dict[str, str] = {}
-    for digest, logicals in state.items():
-        content = inventory["manifest"][digest][0]
-        for logical in logicals:
-            sha512[logical] = digest
-            sha256[logical] = by_content.get(content, "")
-    return VersionInfo(object_id, version, sha256, sha512)
+def _version_info(inventory: Inventory, number: int) -> VersionInfo:
+    sha512 = inventory.state(number)
+    sha256 = {logical: inventory.sha256_of.get(inventory.manifest[d][0], "") for logical, d in sha512.items()}
+    entry = inventory.data["versions"][f"v{number}"]
+    user = entry.get("user", {}).get("name", "")
+    return VersionInfo(inventory.object_id, f"v{number}", sha256, sha512, entry["created"], entry.get("message", ""),
+                       user if isinstance(user, str) else "")  # fmt: skip
 
 
-def _write_inventory(directory: Path, inventory: dict[str, Any]) -> None:
+def _write_inventory(directory: Path, inventory: dict[str, Any], scratch: Path) -> bytes:
     data = (json.dumps(inventory, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
-    digest = hashlib.sha512(data).hexdigest()
-    # The sidecar first: a crash between the two leaves an inventory that `recover` or a re-run rewrites.
-    _replace(directory / f"{INVENTORY}.sha512", f"{digest}  {INVENTORY}\n".encode())
-    _replace(directory / INVENTORY, data)
+    # The sidecar first: a crash between the two leaves a root inventory that disagrees with its sidecar,
+    # and the version's own inventory (identical to the new root one) says what the head should be.
+    _replace(directory / SIDECAR, sidecar_bytes(data), scratch)
+    _replace(directory / INVENTORY, data, scratch)
+    return data
 
 
 def _write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "xb") as handle:  # never overwrite
+    path.parent.mkdir(parents=True, exist_ok=True, mode=DIRECTORY_MODE)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, FILE_MODE)  # never overwrite
+    with os.fdopen(fd, "wb") as handle:
         handle.write(data)
         handle.flush()
+        os.fchmod(handle.fileno(), FILE_MODE)  # the same mode for every stored file, whatever the umask
         os.fsync(handle.fileno())
 
 
-def _replace(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    replace_file(path, data)
+def _replace(path: Path, data: bytes, scratch: Path) -> None:
+    """Replace a structural file in one step: written and fsynced in `scratch` (the work area, on the same
+    file system, outside the storage root, so a killed run leaves no temporary file in an object), then
+    renamed over it."""
+    handle, temporary = tempfile.mkstemp(dir=scratch, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fchmod(out.fileno(), FILE_MODE)
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    finally:
+        Path(temporary).unlink(missing_ok=True)
+    _fsync_dir(path.parent)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -264,3 +507,26 @@ def _fsync_dir(path: Path) -> None:
 def _fsync_tree(path: Path) -> None:
     for directory, _, _ in os.walk(path):
         _fsync_dir(Path(directory))
+
+
+def is_regular(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+def _prune_empty(removed: Path, directory: Path) -> None:
+    """Remove the directories left empty above a removed entry, up to the version's content directory."""
+    parent = removed.parent
+    while parent != directory and parent.name != "content" and parent.is_dir() and not any(parent.iterdir()):
+        parent.rmdir()
+        parent = parent.parent
+
+
+def _layout_bytes() -> bytes:
+    return (json.dumps(LAYOUT, indent=2) + "\n").encode()
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,283 @@
+"""Interrupted writes: `archive year`, `sign --pending`, `dispose` and `repair` killed at each of their write
+steps (the n-th rename or replace of a file, where the process ends as abruptly as with SIGKILL), then run
+again: both repositories and the catalog end at the same head and `verify` is clean. The same with the
+second repository on a small filesystem that fills up, freed before the re-run."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.clirun import run_cli
+
+SMALL = Path(__file__).parent / "data" / "small_school.json"
+PERIOD_Q1 = "school-2~2025-2026~c-5a~period~q1"
+
+
+class Killed(BaseException):
+    """Stands for the process dying at a write step: no `except Exception` catches it, nothing reports it."""
+
+
+def _run_killed(site: Path, at: int, *args: str, user: str) -> int:
+    """Run a command in this process with os.rename and os.replace counted; at the `at`-th the run stops
+    there (`at` = 0: never). Returns how many were made."""
+    real_rename, real_replace = os.rename, os.replace
+    count = 0
+
+    def counted(real: Callable[..., None]) -> Callable[..., None]:
+        def call(*a: object, **k: object) -> None:
+            nonlocal count
+            count += 1
+            if count == at:
+                raise Killed
+            real(*a, **k)
+
+        return call
+
+    os.rename, os.replace = counted(real_rename), counted(real_replace)
+    try:
+        done = run_cli(*args, config=site / "archiver.toml", user=user)
+        assert at == 0 and done.returncode == 0, (at, done.stdout, done.stderr)
+    except Killed:
+        assert at > 0
+    finally:
+        os.rename, os.replace = real_rename, real_replace
+    return count
+
+
+# The same as a separate process that ends with os._exit at the n-th rename (nothing cleans up, as with
+# SIGKILL): the in-process runs above leave `finally` blocks running, this does not.
+KILLER = r"""
+import os, sys
+limit = int(os.environ["KILL_AT_RENAME"])
+count = [0]
+def counted(real):
+    def call(*args, **kwargs):
+        count[0] += 1
+        if count[0] == limit:
+            os._exit(137)
+        return real(*args, **kwargs)
+    return call
+os.rename, os.replace = counted(os.rename), counted(os.replace)
+from archiver.cli import main
+sys.argv[0] = "archiver"
+main()
+"""
+
+
+def _renames(site: Path, *args: str, user: str) -> int:
+    """How many renames the command makes when nothing stops it (on a copy of the site)."""
+    trial = site.parent / f"{site.name}-count"
+    shutil.copytree(site, trial, symlinks=True)
+    return _run_killed(trial, 0, *args, user=user)
+
+
+def _agree(site: Path) -> None:
+    """Every repository holds every case at the catalog's head (disposed cases nowhere); verify is clean."""
+    with sqlite3.connect(site / "catalog.sqlite") as db:
+        cases = db.execute("SELECT id, status, head_version FROM cases").fetchall()
+    assert cases
+    for repo in ("primary", "secondary"):
+        root = site / "repositories" / repo
+        for case, status, head in cases:
+            if status == "disposed":
+                assert not os.path.lexists(root / case), (repo, case)
+            else:
+                assert json.loads((root / case / "inventory.json").read_bytes())["head"] == f"v{head}", (repo, case)
+        objects = {p.name for p in root.iterdir() if p.is_dir()}
+        assert objects == {c for c, s, _ in cases if s != "disposed"}, (repo, objects)
+    verified = run_cli("--json", "verify", config=site / "archiver.toml", user="archivist")
+    assert verified.returncode == 0, verified.stdout
+    from tests.test_damage_property import _validate_ocfl
+
+    for repo in ("primary", "secondary"):
+        _validate_ocfl(site / "repositories" / repo)
+
+
+def _fresh(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
+    site = tmp_path_factory.mktemp(name) / "archive"
+    assert run_cli("init", "--dir", str(site), user="admin").returncode == 0
+    config = site / "archiver.toml"
+    config.write_text(config.read_text().replace("workers = 0", "workers = 1"))
+    for user, role in (("director", "director"), ("archivist", "archivist")):
+        assert run_cli("users", "add", user, "--role", role, config=config, user="admin").returncode == 0
+    return site
+
+
+def _sign_args(site: Path) -> list[str]:
+    pki = site / "pki"
+    return [
+        "sign",
+        "--pending",
+        "--key",
+        str(pki / "director.p12"),
+        "--passphrase-file",
+        str(pki / "director.passphrase"),
+    ]
+
+
+@pytest.fixture(scope="module")
+def initialized(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _fresh(tmp_path_factory, "initialized")
+
+
+@pytest.fixture(scope="module")
+def unsigned(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    site = _fresh(tmp_path_factory, "unsigned")
+    assert run_cli("archive", "year", str(SMALL), config=site / "archiver.toml", user="admin").returncode == 0
+    return site
+
+
+@pytest.fixture(scope="module")
+def superseded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    site = _fresh(tmp_path_factory, "superseded")
+    for period in ("q1", "q2"):  # q1 superseded by q2: due for disposal at once
+        done = run_cli(
+            "archive", "quarter", str(SMALL), "--period", period, config=site / "archiver.toml", user="admin"
+        )
+        assert done.returncode == 0, done.stderr
+    return site
+
+
+def _damaged(archived: Path, target: Path) -> Path:
+    shutil.copytree(archived, target, symlinks=True)
+    config = target / "archiver.toml"
+    config.write_text(config.read_text().replace("workers = 0", "workers = 1"))
+    for repo, case in (("primary", "school-2~2025-2026~c-5a~journal"), ("secondary", "school-2~2025-2026~summary")):
+        shutil.rmtree(target / "repositories" / repo / case / "v1")  # both cases need a repair, one per repository
+    return target
+
+
+def _every_step(base: Path, tmp_path: Path, args: list[str], user: str, again: Callable[[Path], None]) -> int:
+    steps = _renames(base, *args, user=user)
+    assert steps > 0
+    for step in range(1, steps + 1):
+        site = tmp_path / f"step-{step}"
+        shutil.copytree(base, site, symlinks=True)
+        _run_killed(site, step, *args, user=user)
+        again(site)
+        _agree(site)
+    return steps
+
+
+def test_archive_year_killed_at_each_write_step(initialized: Path, tmp_path: Path) -> None:
+    def again(site: Path) -> None:
+        done = run_cli("archive", "year", str(SMALL), config=site / "archiver.toml", user="admin")
+        assert done.returncode == 0, done.stderr
+
+    assert _every_step(initialized, tmp_path, ["archive", "year", str(SMALL)], "admin", again) >= 4
+
+
+def test_sign_killed_at_each_write_step(unsigned: Path, tmp_path: Path) -> None:
+    def again(site: Path) -> None:
+        done = run_cli(*_sign_args(site), config=site / "archiver.toml", user="director")
+        assert done.returncode == 0, done.stderr
+        with sqlite3.connect(site / "catalog.sqlite") as db:
+            assert db.execute("SELECT DISTINCT status, head_version FROM cases").fetchall() == [("archived", 2)]
+
+    assert _every_step(unsigned, tmp_path, _sign_args(unsigned), "director", again) >= 8
+
+
+def test_dispose_killed_at_each_write_step(superseded: Path, tmp_path: Path) -> None:
+    def again(site: Path) -> None:
+        done = run_cli("dispose", PERIOD_Q1, config=site / "archiver.toml", user="archivist")
+        assert done.returncode == 0, done.stderr
+        with sqlite3.connect(site / "catalog.sqlite") as db:
+            assert db.execute("SELECT status FROM cases WHERE id = ?", (PERIOD_Q1,)).fetchall() == [("disposed",)]
+            acts = db.execute("SELECT COUNT(*) FROM case_versions WHERE case_id = 'school-2~acts'").fetchall()
+        assert acts == [(1,)], "one act for one disposal"
+
+    assert _every_step(superseded, tmp_path, ["dispose", PERIOD_Q1], "archivist", again) >= 2
+
+
+def test_repair_killed_at_each_write_step(archived: Path, tmp_path: Path) -> None:
+    base = _damaged(archived, tmp_path / "damaged")
+
+    def again(site: Path) -> None:
+        done = run_cli("repair", config=site / "archiver.toml", user="archivist")
+        assert done.returncode == 0, done.stdout + done.stderr
+
+    assert _every_step(base, tmp_path, ["repair"], "archivist", again) >= 2
+
+
+def test_sign_killed_for_real_mid_write_is_completed_by_running_again(unsigned: Path, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    shutil.copytree(unsigned, site, symlinks=True)
+    args = ["--as", "director", *_sign_args(site)]
+    for step in (3, 7):  # the first case's second copy, then the second case's first (3 renames a version)
+        env = {**os.environ, "KILL_AT_RENAME": str(step)}
+        killed = subprocess.run([sys.executable, "-c", KILLER, *args], cwd=site, env=env, capture_output=True, text=True,
+                                timeout=600)  # fmt: skip
+        assert killed.returncode == 137, killed.stderr
+    done = run_cli(*_sign_args(site), config=site / "archiver.toml", user="director")
+    assert done.returncode == 0, done.stderr
+    _agree(site)
+
+
+# -- a full disk ----------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Path:
+    mount = tmp_path / "small-disk"
+    mount.mkdir()
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mount)], capture_output=True)
+    if made.returncode:
+        pytest.skip(f"cannot mount a small tmpfs here (needs root): {made.stderr.decode().strip()}")
+    yield mount
+    subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def _on_small_disk(site: Path, disk: Path) -> Path:
+    """Move the secondary repository (and its staging area) onto the small filesystem, then fill it."""
+    for name in ("secondary", ".secondary.staging"):
+        source = site / "repositories" / name
+        if source.exists():
+            shutil.copytree(source, disk / name, symlinks=True)
+            shutil.rmtree(source)
+        (disk / name).mkdir(exist_ok=True)
+        (site / "repositories" / name).symlink_to(disk / name)
+    filler = disk / "filler"
+    with open(filler, "wb") as handle:
+        try:
+            while True:
+                handle.write(b"\0" * (1 << 16))
+                handle.flush()
+        except OSError:
+            pass
+    return filler
+
+
+@pytest.mark.parametrize("command", ["archive", "sign", "dispose", "repair"])
+def test_a_full_second_repository_is_a_clear_error_and_the_rerun_completes(
+    command: str, request: pytest.FixtureRequest, small_disk: Path, tmp_path: Path
+) -> None:
+    site = tmp_path / "site"
+    if command == "repair":
+        _damaged(request.getfixturevalue("archived"), site)
+    else:
+        base = {"archive": "initialized", "sign": "unsigned", "dispose": "superseded"}[command]
+        shutil.copytree(request.getfixturevalue(base), site, symlinks=True)
+    filler = _on_small_disk(site, small_disk)
+    args, user = {
+        "archive": (["archive", "year", str(SMALL)], "admin"),
+        "sign": (_sign_args(site), "director"),
+        "dispose": (["dispose", PERIOD_Q1], "archivist"),
+        "repair": (["repair"], "archivist"),
+    }[command]
+    full = run_cli(*args, config=site / "archiver.toml", user=user)
+    assert full.returncode == 1, full.stdout + full.stderr
+    assert "No space left on device" in full.stdout + full.stderr and "secondary" in full.stdout + full.stderr
+    assert "Traceback" not in full.stderr
+    filler.unlink()
+    done = run_cli(*args, config=site / "archiver.toml", user=user)
+    assert done.returncode == 0, done.stdout + done.stderr
+    _agree(site)
