@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -227,3 +228,62 @@ def test_two_runs_at_once_store_each_case_once(site: Site) -> None:
     audit = open_catalog(site.catalog_url, migrate=False)
     assert audit.audit_problems() == []
     audit.engine.dispose()
+
+
+def test_case_ids_of_different_kinds_never_collide(site: Site, tmp_path: Path) -> None:
+    document = json.loads(SMALL.read_text(encoding="utf-8"))
+    text = json.dumps(document, ensure_ascii=False).replace('"c-5a"', '"c.5a.year"').replace('"school-2"', '"s.2"')
+    renamed = {"year": "annual", "q1": "year"}  # the first quarter is called "year" (the year itself "annual")
+
+    def rename(value: Any, key: str = "") -> Any:
+        if isinstance(value, dict):
+            return {k: rename(v, k) for k, v in value.items()}
+        if isinstance(value, list):
+            return [rename(v, key) for v in value]
+        return renamed.get(value, value) if isinstance(value, str) and key != "kind" else value
+
+    export = tmp_path / "dotted.json"
+    export.write_text(json.dumps(rename(json.loads(text)), ensure_ascii=False), encoding="utf-8")
+    site.ok("archive", "quarter", str(export), "--period", "year")
+    made = site.ok("archive", "year", str(export))
+    assert sorted(c["outcome"] for c in made["cases"]) == ["archived", "archived"], "no case taken for another"
+    ids = sorted(row[0] for row in site.query("SELECT id FROM cases"))
+    assert ids == ["s.2~2025-2026~c.5a.year~journal", "s.2~2025-2026~c.5a.year~period~year", "s.2~2025-2026~summary"]
+    assert site.run("verify", user="archivist").returncode == 0
+
+
+def test_a_disposed_case_is_not_archived_again(site: Site) -> None:
+    site.ok("archive", "quarter", str(SMALL), "--period", "q1")
+    site.ok("archive", "quarter", str(SMALL), "--period", "q2")
+    old = "school-2~2025-2026~c-5a~period~q1"
+    site.ok("dispose", old, user="archivist")
+    before = {p.name: sorted(q.name for q in p.iterdir()) for p in site.repository("primary").iterdir() if p.is_dir()}
+    again = site.run("archive", "quarter", str(SMALL), "--period", "q1")
+    assert again.returncode == 1 and "was disposed of" in again.stderr and "Traceback" not in again.stderr
+    after = {p.name: sorted(q.name for q in p.iterdir()) for p in site.repository("primary").iterdir() if p.is_dir()}
+    assert after == before and not (site.repository("secondary") / old).exists()
+    assert site.run("verify", user="archivist").returncode == 0
+
+
+def test_a_damaged_inventory_met_while_signing_is_a_clear_message(site: Site) -> None:
+    site.ok("archive", "year", str(SMALL))
+    inventory = site.repository("secondary") / CASE_YEAR / "inventory.json"
+    inventory.write_bytes(inventory.read_bytes()[:200])
+    failed = site.run("sign", "--pending", *_director_args(site), user="director")
+    assert failed.returncode == 1 and "Traceback" not in failed.stderr
+    assert "secondary" in failed.stderr and "archiver repair" in failed.stderr
+    assert site.run("repair", user="archivist").returncode == 0
+    site.ok("sign", "--pending", *_director_args(site), user="director")
+    assert site.run("verify", user="archivist").returncode == 0
+
+
+def test_an_unknown_object_in_a_storage_root_is_reported(site: Site) -> None:
+    site.ok("archive", "year", str(SMALL))
+    foreign = site.repository("primary") / "someone-elses-object"
+    shutil.copytree(site.repository("primary") / CASE_SUMMARY, foreign)
+    found = site.run("--json", "verify", user="archivist")
+    assert found.returncode == 1
+    problems = json.loads(found.stdout)["problems"]
+    assert [(p["repository"], p["file"], p["code"]) for p in problems] == [
+        ("primary", "someone-elses-object", "unknown-object")
+    ]

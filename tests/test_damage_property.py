@@ -210,6 +210,21 @@ def declaration(d: Path, other: Path, pick: Callable[[list[Any]], Any]) -> None:
         path.write_text("ocfl_object_1.0\n")
 
 
+def content_symlink(d: Path, other: Path, pick: Callable[[list[Any]], Any]) -> None:
+    """A version's content directory moved outside the repository and linked back: repair must write nothing
+    through the link."""
+    version = pick(["v1", "v2"])
+    content = d / version / "content"
+    if content.is_symlink() or not content.is_dir():
+        raise NotApplicable
+    outside = d.parent.parent.parent / "outside" / f"{d.parent.name}-{version}"
+    if outside.exists():
+        raise NotApplicable
+    outside.parent.mkdir(exist_ok=True)
+    shutil.move(str(content), str(outside))
+    content.symlink_to(outside)
+
+
 def object_missing(d: Path, other: Path, pick: Callable[[list[Any]], Any]) -> None:
     shutil.rmtree(d)
 
@@ -238,6 +253,7 @@ OBJECT_DAMAGE: dict[str, Callable[[Path, Path, Callable[[list[Any]], Any]], None
         version_missing,
         version_extra,
         extra_file,
+        content_symlink,
         declaration,
         object_missing,
         object_symlink,
@@ -391,6 +407,7 @@ def test_any_damage_is_found_and_repaired_from_the_intact_copy(
     assert not [p for p in problems if (p["repository"], p["case"]) in intact_ones], (applied, problems)
 
     still_there = [c for c, r in damaged.items() if os.path.lexists(_object(site, r, c))]
+    outside = _tree(site / "outside") if (site / "outside").exists() else {}
     repaired = run_cli("--json", "repair", config=site / "archiver.toml", user="archivist")
     assert "Traceback" not in repaired.stderr, (applied, repaired.stderr)
     assert repaired.returncode == 0, (applied, repaired.stdout, repaired.stderr)
@@ -404,6 +421,8 @@ def test_any_damage_is_found_and_repaired_from_the_intact_copy(
         assert after[("primary", case)] == after[("secondary", case)], (applied, case)
         assert after[("primary", case)] == before[("primary", case)], (applied, case)  # the same bytes as before
     assert set(after) == {k for k in before}, (applied, sorted(set(after) ^ set(before)))
+    if outside:
+        assert _tree(site / "outside") == outside, "nothing is written through a link"
     quarantined = list(site.glob("repositories/.*.staging/quarantine/*"))
     assert len(quarantined) >= len(still_there), "what was taken out is kept"
 
