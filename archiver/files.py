@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from archiver.errors import BadInputError
 
@@ -46,3 +47,15 @@ def write_atomically(path: Path, data: bytes) -> None:
         replace_file(path, data)
     except OSError as exc:
         raise BadInputError(f"{path}: cannot be written ({exc.strerror or exc})") from None
+
+
+def printable(value: Any) -> Any:
+    """Names found on disk may hold bytes that are not UTF-8 (surrogate escapes in Python's str): the same
+    value with such bytes escaped as text (\\xff), so it can be printed, put in JSON and stored."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    if isinstance(value, dict):
+        return {printable(k): printable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [printable(v) for v in value]
+    return value

@@ -25,7 +25,7 @@ from archiver.assemble import render_volume, workers
 from archiver.catalog import Catalog
 from archiver.catalog.models import Case, CaseVersion, Copy, Document, Signature
 from archiver.documents.volumes import Volume
-from archiver.errors import ArchiverError
+from archiver.errors import ArchiverError, BadInputError
 from archiver.package import (
     MANIFEST,
     METADATA,
@@ -44,6 +44,7 @@ from archiver.package import (
 from archiver.pdfa import PdfaVariant, page_count
 from archiver.serialize import document_bytes
 from archiver.storage import OcflRepository, StorageError
+from archiver.storage.ocfl import check_id
 from signing import KeySigner, SignatureRequest, sign_pdf
 from signing.detached import check_seal, seal_bytes
 
@@ -85,6 +86,10 @@ class Archive:
     @contextmanager
     def case_lock(self, case_id: str) -> Iterator[None]:
         """Only one run at a time stores or changes a case (across processes on this machine)."""
+        try:
+            check_id(case_id)  # the lock file is named after the case: nothing else may name it
+        except StorageError:
+            raise BadInputError(f"{case_id!r} is not a case id") from None
         directory = self.repositories[0].staging / "locks"
         try:
             directory.mkdir(parents=True, exist_ok=True)
@@ -361,6 +366,8 @@ def _adopt(archive: Archive, case_id: str, user: str, awaiting_signature: bool) 
     if not holders:
         return None
     for source, head in holders:
+        if not source.verify_object(case_id).ok:
+            continue
         try:
             files = {path: source.read(case_id, path) for path in head.sha256}
         except StorageError:
@@ -374,7 +381,10 @@ def _adopt(archive: Archive, case_id: str, user: str, awaiting_signature: bool) 
                     f"{case_id}: the repositories hold different copies of a case the catalog does not know; "
                     f"run `archiver verify` (repository {repository.name!r})"
                 )
-        created = datetime.fromisoformat(head.created.replace("Z", "+00:00"))
+        try:
+            created: datetime | None = datetime.fromisoformat(head.created.replace("Z", "+00:00"))
+        except ValueError:
+            created = None
         store_version(archive, case_id, files, head.user or user, head.message, created)  # the same version
         info = _info_from_metadata(files[METADATA])
         record_version(archive, info, 1, files, user, "archive", awaiting_signature)
@@ -448,31 +458,34 @@ def read_intact(archive: Archive, case_id: str, version: int | None = None) -> d
 
 
 def reconcile(archive: Archive, case_id: str, user: str) -> int | None:
-    """Before a new version is written: every repository at the catalog's head. Versions an interrupted
-    run left beyond it (in one repository or all) are set aside into quarantine, never built upon; an
-    object the catalog does not know is set aside whole. A copy behind the catalog, or damaged, is for
-    `archiver repair`. Returns the catalog's head (None: no such case)."""
+    """Before a new version is written: every repository at the catalog's head, and sound. Versions an
+    interrupted run left beyond it (in one repository or all) are set aside into quarantine, never built
+    upon; an object the catalog does not know is set aside whole. A copy behind the catalog, or damaged,
+    is for `archiver repair`: refused before anything is written. Returns the catalog's head (None: no
+    such case)."""
     head = catalog_head(archive, case_id)
     for repository in archive.repositories:
-        try:
-            stored = repository.head(case_id)
-        except StorageError as exc:
-            raise ArchiveError(f"{exc.message}") from None
         leftover = None
+        check = repository.verify_object(case_id)
         if head is None:
-            if stored is not None or repository.verify_object(case_id).present:
+            if check.present:
                 leftover = repository.set_aside(case_id, reason="an object left by an interrupted run")
-        elif stored is None:
+        elif not check.present:
             raise ArchiveError(
                 f"repository {repository.name!r}: the copy of {case_id} is missing; run `archiver repair` first"
             )
-        elif stored.number < head:
-            raise ArchiveError(
-                f"repository {repository.name!r}: the copy of {case_id} is at {stored.version}, the catalog at "
-                f"v{head}; run `archiver repair` first"
-            )
         else:
-            leftover = repository.roll_back(case_id, head, reason="a version left by an interrupted run")
+            try:
+                leftover = repository.roll_back(case_id, head, reason="a version left by an interrupted run")
+            except StorageError as exc:
+                raise ArchiveError(exc.message) from None
+            if leftover is not None:
+                check = repository.verify_object(case_id)
+            if not check.ok:
+                raise ArchiveError(
+                    f"repository {repository.name!r}: the copy of {case_id} is damaged ({check.findings[0]}); "
+                    "run `archiver verify` and `archiver repair` first"
+                )
         if leftover is not None:
             with archive.catalog.transaction() as session:
                 archive.catalog.record(session, user, "set aside", case_id, "success",

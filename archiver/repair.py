@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from archiver.pipeline import Archive
-from archiver.storage import Code, StorageError
+from archiver.storage import Code, Finding, StorageError
 from archiver.verify import CaseSnapshot, CopyResult, check_copy, snapshots, verify_archive
 
 
@@ -29,17 +29,17 @@ def repair(archive: Archive, user: str, case_id: str | None = None) -> list[Repa
     results: list[RepairResult] = []
     if case_id is None:
         results += _repair_roots(archive, user, [f for f in report.findings if f.case_id == "storage-root"])
-    snapshot_of = {s.case_id: s for s in snapshots(archive, case_id)}
     broken: dict[str, list[str]] = {}
     for copy in report.copies:
         if copy.status == "missing" or copy.copy_problems:
             broken.setdefault(copy.case_id, []).append(copy.repository)
     for case, names in broken.items():
-        if case not in snapshot_of:
-            continue
         with archive.case_lock(case):
+            current = snapshots(archive, case)  # read under the lock: a run may have added a version since
+            if not current:
+                continue
             for name in names:
-                results.append(_repair_copy(archive, user, snapshot_of[case], name))
+                results.append(_repair_copy(archive, user, current[0], name))
     return results
 
 
@@ -62,7 +62,7 @@ def _repair_copy(archive: Archive, user: str, snapshot: CaseSnapshot, name: str)
             if copy.status == "intact":
                 return _rechecked(archive, user, snapshot, target.name, detail, aside)
     others = [r for r in archive.repositories if r.name != name]
-    intact = [r for r in others if not _problems(check_copy(r, snapshot, archive.trust_roots))]
+    intact = [r for r in others if check_copy(r, snapshot, archive.trust_roots).status == "intact"]
     problems = "; ".join(str(f) for f in copy.copy_problems[:5]) or "missing"
     try:
         if intact:
@@ -73,9 +73,9 @@ def _repair_copy(archive: Archive, user: str, snapshot: CaseSnapshot, name: str)
             aside = target.restore_files(others, case, reason=f"replaced by repair: {problems}"[:2000])
             detail = "damaged files restored from the other repositories"
         else:
-            raise StorageError("no repository holds an intact copy")
+            raise StorageError("no repository holds an intact copy; nothing was changed")
     except StorageError as exc:
-        detail = f"no repository holds an intact copy: nothing was changed ({exc.message})"
+        detail = f"not repaired: {exc.message}"
         _audit(archive, user, case, "failure", {"repository": name, "reason": exc.message})
         return RepairResult(case, name, "not repairable", detail)
     return _rechecked(archive, user, snapshot, name, detail, aside)
@@ -94,10 +94,6 @@ def _rechecked(
     return RepairResult(case, name, "failed", "; ".join(problems[:5]), aside)
 
 
-def _problems(copy: CopyResult) -> bool:
-    return copy.status == "missing" or bool(copy.copy_problems)
-
-
 def _only_ahead(copy: CopyResult, snapshot: CaseSnapshot) -> bool:
     """The copy has versions after the catalog's head (an interrupted run's leftovers), and no other problem
     than what they cause."""
@@ -112,7 +108,7 @@ def _only_ahead(copy: CopyResult, snapshot: CaseSnapshot) -> bool:
     )
 
 
-def _repair_roots(archive: Archive, user: str, findings: list[Any]) -> list[RepairResult]:
+def _repair_roots(archive: Archive, user: str, findings: list[Finding]) -> list[RepairResult]:
     """Junk and links in a storage root are set aside; a missing declaration is written again."""
     results: list[RepairResult] = []
     for finding in findings:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import io
 import re
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -135,7 +135,7 @@ def verify_archive(
     repositories = [r for r in archive.repositories if repository is None or r.name == repository]
     cases = snapshots(archive, case_id)
     jobs: list[tuple[Repository, CaseSnapshot]] = [(r, snapshot) for snapshot in cases for r in repositories]
-    whole = case_id is None and repository is None and not due
+    whole = case_id is None and repository is None  # the storage roots and the audit trail too
     if due:
         jobs = _due_order(archive, jobs, overdue_only=budget is None)
     deadline = clock_start + budget.total_seconds() if budget is not None else None
@@ -302,8 +302,9 @@ def check_copy(repository: Repository, snapshot: CaseSnapshot, roots: list[bytes
                 add(f"v{number}/{logical}", Code.CATALOG, "a file the catalog records is not in this version")
             elif state[logical][0] != c512 or state[logical][1] not in (None, c256):
                 add(f"v{number}/{logical}", Code.CATALOG, "the catalog's digest differs from the repository's")
-    if head in check.versions:
-        _check_sealed(repository, case, head, check.versions[head], roots, snapshot, add)
+    for number in sorted(check.versions):  # every version against its own sealed manifest
+        if number <= head:
+            _check_sealed(repository, case, number, check.versions[number], roots, snapshot, add, number == head)
     status = "intact" if not found else "damaged"
     return CopyResult(case, repository.name, status, tuple(found), check.bytes_hashed, check.head)
 
@@ -312,16 +313,18 @@ def _check_sealed(
     repository: Repository,
     case: str,
     head: int,
-    state: dict[str, tuple[str, str | None]] | Any,
+    state: Mapping[str, tuple[str, str | None]],
     roots: list[bytes],
     snapshot: CaseSnapshot,
     add: Callable[[str | None, Code, str], None],
+    is_head: bool,
 ) -> None:
-    """The head version against its sealed manifest, and the volume's signatures, PDF/A and sheets."""
+    """A version against its sealed manifest; for the head also the volume's signatures, PDF/A and sheets."""
     files: dict[str, bytes] = {}
-    for logical in (MANIFEST, SEAL, VOLUME):
+    at = "" if is_head else f"v{head}/"
+    for logical in (MANIFEST, SEAL, VOLUME) if is_head else (MANIFEST, SEAL):
         if logical not in state:
-            add(logical, Code.MISSING, f"version v{head} has no such file")
+            add(at + logical, Code.MISSING, f"version v{head} has no such file")
             continue
         try:
             files[logical] = repository.read(case, logical, f"v{head}")
@@ -330,21 +333,21 @@ def _check_sealed(
     if MANIFEST in files and SEAL in files:
         seal = check_seal(files[MANIFEST], files[SEAL], roots)
         if not seal.ok:
-            add(SEAL, Code.SEAL, f"the sealed manifest does not verify: {seal.reason}")
+            add(at + SEAL, Code.SEAL, f"the sealed manifest does not verify: {seal.reason}")
         try:
             entries = parse_manifest(files[MANIFEST], case, head)
         except ValueError as exc:
             entries = {}
-            add(MANIFEST, Code.MANIFEST, str(exc))
+            add(at + MANIFEST, Code.MANIFEST, str(exc))
         for logical, entry in entries.items():
             if logical not in state:
-                add(logical, Code.MANIFEST, "a file the sealed manifest lists is missing")
+                add(at + logical, Code.MANIFEST, "a file the sealed manifest lists is missing")
             elif state[logical][1] is not None and state[logical][1] != entry["sha256"]:
-                add(logical, Code.MANIFEST, "the file differs from the sealed manifest")
+                add(at + logical, Code.MANIFEST, "the file differs from the sealed manifest")
         for logical in sorted(set(state) - set(entries) - {MANIFEST, SEAL}):
             if entries:
-                add(logical, Code.MANIFEST, "a file the sealed manifest does not list")
-    if VOLUME in files and state[VOLUME][1] is not None:
+                add(at + logical, Code.MANIFEST, "a file the sealed manifest does not list")
+    if is_head and VOLUME in files and state[VOLUME][1] is not None:
         _check_volume(files[VOLUME], snapshot, roots, add)
 
 

@@ -59,10 +59,14 @@ def main() -> None:
         took = time.perf_counter() - t3
         payload = json.loads(budgeted.stdout)
         checked.append({(c["case"], c["repository"]) for c in payload["copies"]})
-        print(f"verify --due --budget 10s, run {run}: {took:.1f} s wall (interpreter start included), "
-              f"{len(payload['copies'])} copies checked, {payload['remaining']} left (exit {budgeted.returncode})")
-    print(f"the second run checked {len(checked[1] - checked[0])} copies the first had not, "
-          f"{len(checked[1] & checked[0])} again")
+        print(
+            f"verify --due --budget 10s, run {run}: {took:.1f} s wall (interpreter start included), "
+            f"{len(payload['copies'])} copies checked, {payload['remaining']} left (exit {budgeted.returncode})"
+        )
+    print(
+        f"the second run checked {len(checked[1] - checked[0])} copies the first had not, "
+        f"{len(checked[1] & checked[0])} again"
+    )
 
 
 if __name__ == "__main__":

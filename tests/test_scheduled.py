@@ -149,3 +149,14 @@ def test_quarantine_is_kept_listed_and_purged_only_by_an_admin(site: Path) -> No
     assert len(purged) == 1 and not kept.exists()
     with sqlite3.connect(site / "catalog.sqlite") as db:
         assert db.execute("SELECT user FROM audit_events WHERE action = 'quarantine purge'").fetchall() == [("admin",)]
+
+
+def test_a_scheduled_run_also_checks_the_storage_roots(site: Path) -> None:
+    (site / "repositories" / "primary" / "0=ocfl_1.1").unlink()
+    (site / "repositories" / "secondary" / "elsewhere").symlink_to("/etc")
+    found = _cli(site, "--json", "verify", "--due", "--budget", "60s")
+    assert found.returncode == 1
+    assert {(p["repository"], p["file"]) for p in json.loads(found.stdout)["problems"]} == {
+        ("primary", "0=ocfl_1.1"),
+        ("secondary", "elsewhere"),
+    }

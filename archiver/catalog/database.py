@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from archiver.catalog.models import AuditEvent, AuditHead
 from archiver.errors import ArchiverError
+from archiver.files import printable
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 GENESIS = "0" * 64
@@ -62,9 +63,9 @@ class Catalog:
             at=at,
             user=user,
             action=action,
-            object=obj,
+            object=printable(obj),
             outcome=outcome,
-            details=details or {},
+            details=printable(details or {}),
             previous_hash=head.last_hash,
             hash="",
         )

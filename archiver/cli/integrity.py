@@ -9,11 +9,13 @@ from typing import Any, ClassVar
 
 import click
 
+from archiver.catalog.models import Case
 from archiver.cli.main import Runtime, cli
 from archiver.cli.opening import open_archive
 from archiver.cli.progress import Bar
 from archiver.errors import EXIT_PROBLEMS, ArchiverError, BadInputError
 from archiver.files import write_atomically
+from archiver.pipeline import Archive
 from archiver.repair import repair
 from archiver.roles import require
 from archiver.verify import snapshots, verify_archive
@@ -40,6 +42,16 @@ class Duration(click.ParamType):  # type: ignore[type-arg]  # generic only in ne
         if len(text) >= 2 and text[-1] in self.UNITS and text[:-1].isdigit() and 0 < int(text[:-1]) < 10**7:
             return timedelta(seconds=int(text[:-1]) * self.UNITS[text[-1]])
         self.fail(f"{value!r} is not a duration such as 90s, 30m, 2h or 90d", param, ctx)
+
+
+def _known_case(archive: Archive, case_id: str | None) -> None:
+    """A case named on the command line must be in the catalog (a typo is bad input, not "all intact")."""
+    if case_id is None:
+        return
+    with archive.catalog.transaction() as session:
+        case = session.get(Case, case_id)
+        if case is None or case.status == "disposed":
+            raise BadInputError(f"no case {case_id!r} in the catalog (`archiver find` lists them)")
 
 
 @cli.command()
@@ -70,6 +82,7 @@ def verify(
         raise click.UsageError("--budget goes with --due")
     archive = open_archive(runtime, need_key=report is not None)
     role = require(archive.catalog, runtime.user, "verify", case_id or "archive")
+    _known_case(archive, case_id)
     if repository is not None and repository not in {r.name for r in archive.repositories}:
         raise BadInputError(
             f"no repository {repository!r} (repositories: {', '.join(r.name for r in archive.repositories)})"
@@ -108,6 +121,7 @@ def repair_command(runtime: Runtime, case_id: str | None) -> None:
     """
     archive = open_archive(runtime, need_key=False)
     require(archive.catalog, runtime.user, "repair", case_id or "archive")
+    _known_case(archive, case_id)
     results = repair(archive, runtime.user, case_id)
     lines = [f"{r.repository}/{r.case_id}: {r.outcome} — {r.detail}" for r in results] or ["nothing to repair"]
     runtime.emit({"ok": all(r.outcome == "repaired" for r in results), "repairs": [asdict(r) for r in results]},

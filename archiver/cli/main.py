@@ -31,6 +31,7 @@ import click
 from archiver import __version__
 from archiver.config import DEFAULT_CONFIG_NAME, Config, load_config
 from archiver.errors import EXIT_INTERNAL, ArchiverError, InvalidExportError
+from archiver.files import printable
 
 HUMAN_PROBLEM_LIMIT = 200
 INTERNAL_MESSAGE_LIMIT = 300  # characters of the exception's text on the one line; the log has all of it
@@ -58,9 +59,9 @@ class Runtime:
     def emit(self, payload: dict[str, Any], human: str) -> None:
         """Print a command's result: JSON on stdout with --json, else the human text."""
         if self.json:
-            click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+            click.echo(json.dumps(printable(payload), ensure_ascii=False, indent=2))
         else:
-            click.echo(human)
+            click.echo(printable(human))
 
 
 class ArchiverGroup(click.Group):
@@ -156,17 +157,17 @@ def report_error(error: ArchiverError, *, as_json: bool) -> None:
     problems = error.problems if isinstance(error, InvalidExportError) else ()
     if getattr(error, "reported", False):  # the command already printed its result; only the exit code is left
         if not as_json:
-            click.echo(f"archiver: {error.message}", err=True)
+            click.echo(printable(f"archiver: {error.message}"), err=True)
         return
     if as_json:
-        payload: dict[str, Any] = {"ok": False, "error": {"code": error.code, "message": error.message}}
+        payload: dict[str, Any] = {"ok": False, "error": {"code": error.code, "message": printable(error.message)}}
         if isinstance(error, InvalidExportError):
             payload["error"]["problems"] = [p.as_dict() for p in problems]
         click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
         return
-    click.echo(f"archiver: {error.message}", err=True)
+    click.echo(printable(f"archiver: {error.message}"), err=True)
     for problem in problems[:HUMAN_PROBLEM_LIMIT]:
-        click.echo(f"  {problem}", err=True)
+        click.echo(printable(f"  {problem}"), err=True)
     if len(problems) > HUMAN_PROBLEM_LIMIT:
         click.echo(f"  … and {len(problems) - HUMAN_PROBLEM_LIMIT} more (--json lists them all)", err=True)
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from archiver.errors import ArchiverError
+from archiver.files import printable
 
 
 class StorageError(ArchiverError):
@@ -62,12 +63,18 @@ class Finding:
     detail: str
 
     def __str__(self) -> str:
-        where = "/".join(p for p in (self.repository, self.case_id, self.file) if p)
+        where = "/".join(_printable(p) for p in (self.repository, self.case_id, self.file) if p)
         return f"{where}: {self.detail}"
 
     def as_dict(self) -> dict[str, Any]:
-        return {"case": self.case_id, "repository": self.repository, "file": self.file, "code": str(self.code),
-                "detail": self.detail}  # fmt: skip
+        file = _printable(self.file) if self.file is not None else None
+        return {"case": _printable(self.case_id), "repository": self.repository, "file": file,
+                "code": str(self.code), "detail": self.detail}  # fmt: skip
+
+
+def _printable(name: str) -> str:
+    text: str = printable(name)
+    return text
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ fixity digest exists).
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import stat
 from dataclasses import dataclass, field
@@ -28,8 +29,12 @@ from archiver.storage.inventory import (
 
 CHUNK = 1 << 20
 ROOT_DECLARATION = "0=ocfl_1.1"
+ROOT_DECLARATION_BYTES = b"ocfl_1.1\n"
+LAYOUT_FILE = "ocfl_layout.json"
+LAYOUT_EXTENSION = "0002-flat-direct-storage-layout"
 OBJECT_DECLARATION = "0=ocfl_object_1.1"
-ROOT_ENTRIES = frozenset({ROOT_DECLARATION, "ocfl_layout.json", "extensions", "ocfl_1.1.txt"})
+# What a storage root of ours holds besides its objects (no extensions, no copy of the specification).
+ROOT_ENTRIES = frozenset({ROOT_DECLARATION, LAYOUT_FILE})
 
 
 @dataclass
@@ -43,10 +48,10 @@ class _Check:
 
 
 def _kind(path: Path) -> str | None:
-    """'file', 'dir', 'symlink', 'other', or None when nothing is there."""
+    """'file', 'dir', 'symlink', 'other', or None when nothing is there (not even a parent directory)."""
     try:
         mode = os.lstat(path).st_mode
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return None
     except OSError:
         return "other"
@@ -72,8 +77,7 @@ def _read(path: Path, relative: str, check: _Check, code: Code) -> bytes | None:
         check.add(relative, Code.NOT_A_FILE, "not a regular file")
         return None
     try:
-        with open(path, "rb") as handle:
-            return handle.read(64 << 20)
+        return read_regular(path, limit=64 << 20)
     except OSError as exc:
         check.add(relative, Code.UNREADABLE, f"cannot be read ({exc.strerror or exc})")
         return None
@@ -186,7 +190,7 @@ def _check_content(directory: Path, inventory: Inventory, check: _Check, deep: b
             check.add(f"v{number}/content", Code.SYMLINK if kind == "symlink" else Code.NOT_A_FILE,
                       "the content directory is not a directory")  # fmt: skip
             continue
-        for relative, entry_kind in _walk(content_dir, f"v{number}/content"):
+        for relative, entry_kind in _walk(content_dir, f"v{number}/content", set(listed)):
             if entry_kind == "symlink":
                 check.add(relative, Code.SYMLINK, "a symbolic link (not followed)")
             elif relative not in listed:
@@ -195,6 +199,8 @@ def _check_content(directory: Path, inventory: Inventory, check: _Check, deep: b
                 check.add(relative, Code.NOT_A_FILE, "not a regular file")
     for content, digest in sorted(listed.items()):
         path = directory / content
+        if not linkless(directory, content):
+            continue  # a link on the way: reported where it is, never followed
         kind = _kind(path)
         if kind is None:
             check.add(content, Code.MISSING, "a stored file is missing")
@@ -218,22 +224,66 @@ def _check_content(directory: Path, inventory: Inventory, check: _Check, deep: b
     return computed, hashed
 
 
-def _walk(directory: Path, prefix: str) -> list[tuple[str, str]]:
+def _walk(directory: Path, prefix: str, listed: set[str]) -> list[tuple[str, str]]:
+    """Every entry under a directory as (relative path, kind): files, links, empty directories, and listed
+    paths that became directories (not entered). Iterative: no nesting depth can exhaust the stack."""
     out: list[tuple[str, str]] = []
-    try:
-        names = sorted(os.listdir(directory))
-    except OSError:
-        return [(prefix, "other")]
-    for name in names:
-        path = directory / name
-        relative = f"{prefix}/{name}"
-        kind = _kind(path) or "other"
-        if kind == "dir":
-            inner = _walk(path, relative)
-            out += inner if inner else [(relative, "dir")]
-        else:
-            out.append((relative, kind))
+    stack = [(directory, prefix)]
+    while stack:
+        here, relative_here = stack.pop()
+        try:
+            names = sorted(os.listdir(here))
+        except OSError:
+            out.append((relative_here, "other"))
+            continue
+        if not names and relative_here != prefix:
+            out.append((relative_here, "dir"))
+        for name in names:
+            path = here / name
+            relative = f"{relative_here}/{name}"
+            kind = _kind(path) or "other"
+            if kind == "dir" and relative not in listed:
+                stack.append((path, relative))
+            else:
+                out.append((relative, kind))
+    return sorted(out)
+
+
+def walk_files(directory: Path) -> list[Path]:
+    """Every regular file and link under a directory, without recursion or following links."""
+    out: list[Path] = []
+    stack = [directory]
+    while stack:
+        here = stack.pop()
+        try:
+            entries = list(os.scandir(here))
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                stack.append(Path(entry.path))
+            else:
+                out.append(Path(entry.path))
     return out
+
+
+def linkless(base: Path, relative: str) -> bool:
+    """No component of `relative` under `base` is a symbolic link (so opening it follows none)."""
+    path = base
+    for part in relative.split("/"):
+        path = path / part
+        if _kind(path) == "symlink":
+            return False
+    return True
+
+
+def read_regular(path: Path, limit: int | None = None) -> bytes:
+    """A regular file's bytes, opened without following a link or blocking on a pipe (OSError otherwise)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise OSError(0, "not a regular file")
+        return handle.read() if limit is None else handle.read(limit)
 
 
 def _hash(path: Path, *, sha512: bool) -> tuple[str | None, str, int]:
@@ -253,6 +303,18 @@ def _hash(path: Path, *, sha512: bool) -> tuple[str | None, str, int]:
     return (d512.hexdigest() if d512 is not None else None), d256.hexdigest(), size
 
 
+def _is_declaration(data: bytes) -> bool:
+    return data == ROOT_DECLARATION_BYTES
+
+
+def _is_layout(data: bytes) -> bool:
+    try:
+        layout = json.loads(data)
+    except ValueError:
+        return False
+    return isinstance(layout, dict) and layout.get("extension") == LAYOUT_EXTENSION
+
+
 def check_root(repository: str, root: Path, known: set[str]) -> list[Finding]:
     """The storage root's own problems: its declaration, junk, symbolic links, objects not in `known`."""
     found: list[Finding] = []
@@ -263,14 +325,18 @@ def check_root(repository: str, root: Path, known: set[str]) -> list[Finding]:
     if _kind(root) not in ("dir", "symlink") or not root.is_dir():
         add(None, Code.ROOT, f"the storage root {root} is missing (is the disk mounted?)")
         return found
-    if _kind(root / ROOT_DECLARATION) != "file":
-        add(ROOT_DECLARATION, Code.ROOT, "the storage root's declaration is missing")
-    else:
-        try:
-            if (root / ROOT_DECLARATION).read_bytes() != b"ocfl_1.1\n":
-                add(ROOT_DECLARATION, Code.ROOT, "the storage root's declaration has the wrong content")
-        except OSError as exc:
-            add(ROOT_DECLARATION, Code.UNREADABLE, f"cannot be read ({exc.strerror or exc})")
+    for name, ok in ((ROOT_DECLARATION, _is_declaration), (LAYOUT_FILE, _is_layout)):
+        kind = _kind(root / name)
+        if kind is None:
+            add(name, Code.ROOT, "the storage root's declaration is missing")
+        elif kind != "file":
+            add(name, Code.ROOT, f"the storage root's declaration is {'a link' if kind == 'symlink' else 'not a file'}")
+        else:
+            try:
+                if not ok(read_regular(root / name, limit=1 << 16)):
+                    add(name, Code.ROOT, "the storage root's declaration has the wrong content")
+            except OSError as exc:
+                add(name, Code.ROOT, f"the storage root's declaration cannot be read ({exc.strerror or exc})")
     try:
         names = sorted(os.listdir(root))
     except OSError as exc:

@@ -92,7 +92,11 @@ def parse_inventory(raw: bytes, object_id: str | None = None) -> Inventory:
                 raise InventoryError(f"manifest: {path!r} belongs to a version after the head")
             content_paths[path] = digest
     versions = data.get("versions")
-    if not isinstance(versions, dict) or set(versions) != {f"v{n}" for n in range(1, head + 1)}:
+    if (
+        not isinstance(versions, dict)
+        or len(versions) != head
+        or any(f"v{n}" not in versions for n in range(1, head + 1))
+    ):
         raise InventoryError(f"versions are not exactly v1 to v{head}")
     for name, version in versions.items():
         if not isinstance(version, dict) or not isinstance(version.get("created"), str):

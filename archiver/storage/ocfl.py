@@ -27,15 +27,28 @@ from pathlib import Path
 from typing import Any
 
 from archiver.storage.base import Finding, ObjectCheck, Repository, StorageError, VersionInfo
-from archiver.storage.checking import ROOT_DECLARATION, ROOT_ENTRIES, check_object, check_root
+from archiver.storage.checking import (
+    LAYOUT_FILE,
+    ROOT_DECLARATION,
+    ROOT_DECLARATION_BYTES,
+    ROOT_ENTRIES,
+    _kind,
+    check_object,
+    check_root,
+    linkless,
+    read_regular,
+    walk_files,
+)
 from archiver.storage.inventory import (
     INVENTORY,
     INVENTORY_TYPE,
     SIDECAR,
+    VERSION,
     Inventory,
     InventoryError,
     parse_inventory,
     sidecar_bytes,
+    sidecar_matches,
 )
 from archiver.storage.quarantine import Quarantine
 
@@ -82,8 +95,8 @@ class OcflRepository:
             return
         if any(self.root.iterdir()):
             raise StorageError(f"repository {self.name!r}: {self.root} is not empty and not an OCFL storage root")
-        _write(self.root / "ocfl_layout.json", _layout_bytes())
-        _write(declaration, b"ocfl_1.1\n")
+        _write(self.root / LAYOUT_FILE, _layout_bytes())
+        _write(declaration, ROOT_DECLARATION_BYTES)
         _fsync_dir(self.root)
 
     def check(self, *, declared: bool = True) -> None:
@@ -159,7 +172,7 @@ class OcflRepository:
     def read(self, object_id: str, logical_path: str, version: str | None = None) -> bytes:
         path = self.path(object_id, logical_path, version)
         try:
-            return path.read_bytes()
+            return read_regular(path)
         except OSError as exc:
             raise StorageError(f"repository {self.name!r}: {object_id}/{logical_path}: {exc.strerror or exc}") from None
 
@@ -174,27 +187,31 @@ class OcflRepository:
         if content is None:
             raise StorageError(f"repository {self.name!r}: {object_id} has no file {logical_path!r}")
         path = self._object(object_id) / content
-        if path.is_symlink() or not path.is_file():
+        if not linkless(self._object(object_id), content) or _kind(path) != "file":
             raise StorageError(f"repository {self.name!r}: {object_id}/{content} is not a regular file")
         return path
 
     def list_raw(self, object_id: str) -> list[str]:
-        """Every regular file of an object, relative to it (symbolic links are refused)."""
+        """Every regular file of an object, relative to it (a link, a pipe or a device is refused)."""
         directory = self._object(object_id)
+        if _kind(directory) != "dir":
+            raise StorageError(f"repository {self.name!r}: {object_id} is not a directory")
         out: list[str] = []
-        for here, dirs, files in os.walk(directory):
-            for name in dirs + files:
-                full = Path(here) / name
-                if full.is_symlink() or not (full.is_dir() or full.is_file()):
-                    raise StorageError(f"repository {self.name!r}: {full} is not a regular file or directory")
-            out += [(Path(here) / name).relative_to(directory).as_posix() for name in files]
+        for path in walk_files(directory):
+            if _kind(path) != "file":
+                raise StorageError(f"repository {self.name!r}: {path} is not a regular file")
+            out.append(path.relative_to(directory).as_posix())
         return sorted(out)
 
     def read_raw(self, object_id: str, relative: str) -> bytes:
-        path = self._object(object_id) / relative
-        if path.is_symlink():
-            raise StorageError(f"repository {self.name!r}: {object_id}/{relative} is a symbolic link")
-        return path.read_bytes()
+        """A file of an object as stored; never through a link, never blocking on a pipe."""
+        directory = self._object(object_id)
+        if _kind(directory) != "dir" or not linkless(directory, relative):
+            raise StorageError(f"repository {self.name!r}: {object_id}/{relative} is reached through a link")
+        try:
+            return read_regular(directory / relative)
+        except OSError as exc:
+            raise StorageError(f"repository {self.name!r}: {object_id}/{relative}: {exc.strerror or exc}") from None
 
     # -- checking ----------------------------------------------------------------------------------
 
@@ -205,11 +222,17 @@ class OcflRepository:
         return check_root(self.name, self.root, known)
 
     def restore_declarations(self) -> None:
-        """Write the storage root's declaration and layout again when they are missing (never over one)."""
+        """Write the storage root's declaration and layout again where they are missing or wrong (what was
+        there is set aside first)."""
         with self._writing("cannot write the storage root's declaration"):
-            for name, data in ((ROOT_DECLARATION, b"ocfl_1.1\n"), ("ocfl_layout.json", _layout_bytes())):
-                if not os.path.lexists(self.root / name):
-                    _write(self.root / name, data)
+            for name, data in ((ROOT_DECLARATION, ROOT_DECLARATION_BYTES), (LAYOUT_FILE, _layout_bytes())):
+                path = self.root / name
+                if _kind(path) == "file" and read_regular(path) == data:
+                    continue
+                if os.path.lexists(path):
+                    aside = self.quarantine.new(self.name, name, "a wrong storage-root declaration")
+                    os.rename(path, aside / name)
+                _write(path, data)
             _fsync_dir(self.root)
 
     # -- writing -----------------------------------------------------------------------------------
@@ -250,33 +273,48 @@ class OcflRepository:
 
     def roll_back(self, object_id: str, to_version: int, *, reason: str) -> str | None:
         """Set aside the versions after `to_version` that an interrupted run left, and make the root
-        inventory that version's own again. Returns where they were put, or None when there were none."""
+        inventory that version's own again. Returns where they went, or None when there were none.
+
+        Only the leftovers of an interrupted write are undone: version directories after `to_version` (a
+        root inventory naming them, or still the old one, or half replaced). An object at `to_version`
+        with nothing after it is left as it is; anything else (a damaged root inventory, a head behind)
+        is for `archiver repair`, never rewritten here."""
         target = self._object(object_id)
-        later = sorted(
-            (int(p.name[1:]) for p in target.iterdir() if p.name[:1] == "v" and p.name[1:].isdigit()), reverse=True
-        )
-        later = [n for n in later if n > to_version]
-        base = target / f"v{to_version}"
         try:
-            raw = (base / INVENTORY).read_bytes()
-            parse_inventory(raw, object_id)
-        except (OSError, InventoryError) as exc:
+            names = os.listdir(target)
+        except OSError as exc:
+            raise StorageError(f"repository {self.name!r}: {object_id}: {exc.strerror or exc}") from None
+        later = sorted(int(m.group(1)) for m in map(VERSION.fullmatch, names) if m and int(m.group(1)) > to_version)
+        root = _sound_inventory(target, "", object_id)
+        if not later:
+            if root is not None and root.head == to_version:
+                return None
             raise StorageError(
-                f"repository {self.name!r}: {object_id} v{to_version} cannot be restored as the head ({exc}); "
-                "run `archiver repair`"
-            ) from None
+                f"repository {self.name!r}: {object_id} is not at v{to_version} and no interrupted run explains it; "
+                "run `archiver verify` and `archiver repair`"
+            )
+        base = _sound_inventory(target, f"v{to_version}/", object_id)
+        if base is not None and base.head == to_version and root is not None:
+            agree = root.head >= to_version and all(
+                root.data["versions"][f"v{n}"] == base.data["versions"][f"v{n}"] for n in base.versions()
+            )
+        else:
+            agree = base is not None and base.head == to_version
+        if base is None or not agree:
+            raise StorageError(
+                f"repository {self.name!r}: {object_id} v{to_version} cannot be restored as the head; "
+                "run `archiver verify` and `archiver repair`"
+            )
         with self._writing(f"cannot set aside what an interrupted run left in {object_id}"):
-            aside = self.quarantine.new(self.name, object_id, reason) if later else None
-            for number in later:
-                assert aside is not None
+            aside = self.quarantine.new(self.name, object_id, reason)
+            for number in reversed(later):
                 os.rename(target / f"v{number}", aside / f"v{number}")
-            current = target / INVENTORY
-            if later or not current.is_file() or current.read_bytes() != raw:
+            if root is None or root.raw != base.raw:
                 with self._stage(f"rollback.{object_id}") as scratch:
-                    _replace(target / SIDECAR, sidecar_bytes(raw), scratch)
-                    _replace(current, raw, scratch)
+                    _replace(target / SIDECAR, sidecar_bytes(base.raw), scratch)
+                    _replace(target / INVENTORY, base.raw, scratch)
             _fsync_dir(target)
-        return str(aside) if aside is not None else None
+        return str(aside)
 
     def restore_from(self, source: Repository, object_id: str, *, reason: str) -> str | None:
         """This repository's copy replaced by a byte-for-byte copy of `source`'s, which is checked after
@@ -316,7 +354,9 @@ class OcflRepository:
         check = self.verify_object(object_id)
         content_problems = [f for f in check.findings if f.file and f.file.split("/")[1:2] == ["content"]]
         if len(content_problems) != len(check.findings):
-            raise StorageError(f"repository {self.name!r}: {object_id} has problems beyond its content files")
+            raise StorageError(
+                f"repository {self.name!r}: {object_id} has problems beyond its content files; nothing was changed"
+            )
         bad = sorted({f.file for f in content_problems if f.file and f.file in listed})
         extra = sorted({f.file for f in content_problems if f.file and f.file not in listed})
         with self._writing(f"cannot repair {object_id}"), self._stage(f"files.{object_id}") as stage:
@@ -330,7 +370,10 @@ class OcflRepository:
                         _write(stage / content, data)
                         break
                 else:
-                    raise StorageError(f"repository {self.name!r}: no repository holds {object_id}/{content} intact")
+                    raise StorageError(
+                        f"repository {self.name!r}: no repository holds {object_id}/{content} intact; "
+                        "nothing was changed"
+                    )
             aside = self.quarantine.new(self.name, object_id, reason) if bad or extra else None
             for content in extra + bad:
                 if aside is not None and os.path.lexists(directory / content):
@@ -398,6 +441,24 @@ class OcflRepository:
             yield
         except OSError as exc:
             raise StorageError(f"repository {self.name!r}: {what}: {exc.strerror or exc}") from None
+
+
+def _sound_inventory(directory: Path, prefix: str, object_id: str) -> Inventory | None:
+    """The inventory at `prefix` (root: "") when it is a regular file reached without a link, agrees with its
+    sidecar and parses; else None."""
+    if not linkless(directory, prefix + INVENTORY) or not linkless(directory, prefix + SIDECAR):
+        return None
+    try:
+        raw = read_regular(directory / prefix / INVENTORY)
+        sidecar = read_regular(directory / prefix / SIDECAR)
+        return parse_inventory(raw, object_id) if sidecar_matches(raw, sidecar) else None
+    except (OSError, InventoryError):
+        return None
+
+
+def check_id(object_id: str) -> None:
+    """Refuse an id that could not name a directory of the storage root (or a lock file) safely."""
+    _check_id(object_id)
 
 
 def _check_id(object_id: str) -> None:

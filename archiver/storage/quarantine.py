@@ -14,7 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from archiver.files import printable
+from archiver.storage.checking import walk_files
+
 NOTE = "quarantine.json"
+KEPT = "kept"  # what was taken out, beside the note (so no name it had can overwrite the note)
 
 
 @dataclass(frozen=True)
@@ -37,16 +41,19 @@ class Quarantine:
         self.clock = clock
 
     def new(self, repository: str, subject: str, reason: str) -> Path:
-        """A new, empty place for what is set aside, with its note written first."""
+        """A new, empty place for what is set aside (`KEPT` inside it), with its note written first."""
         self.directory.mkdir(parents=True, exist_ok=True)
         now = self.clock()
-        place = Path(tempfile.mkdtemp(dir=self.directory, prefix=f"{now:%Y%m%dT%H%M%S}.{subject[:80]}."))
-        note = {"repository": repository, "subject": subject, "reason": reason, "at": now.isoformat()}
+        shown = _printable(subject)
+        label = "".join(c if c.isascii() and (c.isalnum() or c in "._~-") else "_" for c in shown)[:80]
+        place = Path(tempfile.mkdtemp(dir=self.directory, prefix=f"{now:%Y%m%dT%H%M%S}.{label}."))
+        note = {"repository": repository, "subject": shown, "reason": _printable(reason), "at": now.isoformat()}
         with open(place / NOTE, "w", encoding="utf-8") as handle:
             json.dump(note, handle, ensure_ascii=False, indent=2)
             handle.flush()
             os.fsync(handle.fileno())
-        return place
+        (place / KEPT).mkdir()
+        return place / KEPT
 
     def entries(self, repository: str) -> list[Entry]:
         if not self.directory.is_dir():
@@ -73,8 +80,12 @@ class Quarantine:
 
 def _size(place: Path) -> int:
     total = 0
-    for directory, _, files in os.walk(place):
-        for name in files:
-            with contextlib.suppress(OSError):
-                total += os.lstat(os.path.join(directory, name)).st_size
+    for path in walk_files(place):
+        with contextlib.suppress(OSError):
+            total += os.lstat(path).st_size
     return total
+
+
+def _printable(text: str) -> str:
+    shown: str = printable(text)
+    return shown
