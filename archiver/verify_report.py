@@ -16,7 +16,7 @@ def sealed_report(archive: Archive, report: VerifyReport) -> bytes:
         first_sheet=1,
         running_head="Акт проверки целостности электронного архива",
         document_title="Акт проверки целостности электронного архива",
-        repositories=[r.name for r in archive.repositories],
+        repositories=[f"{r.name} ({r.location})" if r.location else r.name for r in archive.repositories],
     )
     info = DocumentInfo(f"verify/{report.started.isoformat()}", "Акт проверки целостности электронного архива",
                         report.user, report.started, "journal-archiver")  # fmt: skip
