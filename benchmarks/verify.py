@@ -51,22 +51,30 @@ def main() -> None:
     )
     print(f"verify, everything    {full:.1f} s (exit {result.returncode}): {size / 1e6 / full:.0f} MB/s, "
           f"{volumes / full:.1f} volumes/s incl. every signature")  # fmt: skip
-    checked: list[set[tuple[str, str]]] = []
+    runs: list[list[tuple[str, str]]] = []
     for run in (1, 2):
         t3 = time.perf_counter()
         budgeted = subprocess.run(["archiver", "--json", "--as", "admin", "verify", "--due", "--budget", "10s"],
                                   cwd=args.dir, capture_output=True, text=True)  # fmt: skip
         took = time.perf_counter() - t3
         payload = json.loads(budgeted.stdout)
-        checked.append({(c["case"], c["repository"]) for c in payload["copies"]})
+        runs.append([(c["case"], c["repository"]) for c in payload["copies"]])
         print(
             f"verify --due --budget 10s, run {run}: {took:.1f} s wall (interpreter start included), "
+            f"{_seconds(payload):.0f} s from the run's start to its end, "
             f"{len(payload['copies'])} copies checked, {payload['remaining']} left (exit {budgeted.returncode})"
         )
-    print(
-        f"the second run checked {len(checked[1] - checked[0])} copies the first had not, "
-        f"{len(checked[1] & checked[0])} again"
-    )
+    everything = {(c["case"], c["repository"]) for c in json.loads(result.stdout)["copies"]}
+    left = everything - set(runs[0])
+    began = set(runs[1][: len(left)])
+    print(f"run 2 began with the {len(left)} copies run 1 left: {'yes' if began == left else 'NO'}")
+
+
+def _seconds(payload: dict[str, object]) -> float:
+    from datetime import datetime
+
+    started = datetime.fromisoformat(str(payload["started"]))
+    return (datetime.fromisoformat(str(payload["finished"])) - started).total_seconds()
 
 
 if __name__ == "__main__":
