@@ -344,11 +344,7 @@ damage_plan = st.lists(
 root_plan = st.lists(st.tuples(st.sampled_from(sorted(ROOT_DAMAGE)), st.sampled_from(REPOSITORIES)), max_size=2)
 
 
-@settings(max_examples=EXAMPLES, deadline=None, derandomize=not EXPLORE, database=None,
-          phases=[Phase.explicit, Phase.generate],  # each example takes a second or two: no shrinking
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])  # fmt: skip
-@given(plan=damage_plan, roots=root_plan, draws=st.randoms(use_true_random=False))
-def test_any_damage_is_found_and_repaired_from_the_intact_copy(
+def _damage_is_found_and_repaired(
     pristine: Pristine,
     tmp_path_factory: pytest.TempPathFactory,
     plan: list[tuple[str, int, str]],
@@ -423,6 +419,24 @@ def test_any_damage_is_found_and_repaired_from_the_intact_copy(
         assert _tree(site / "outside") == outside, "nothing is written through a link"
     quarantined = list(site.glob("repositories/.*.staging/quarantine/*"))
     assert len(quarantined) >= len(still_there), "what was taken out is kept"
+
+
+_SETTINGS = {
+    "deadline": None,
+    "database": None,
+    "phases": [Phase.explicit, Phase.generate],  # each example takes a second or two: no shrinking
+    "suppress_health_check": [HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+}
+_DRAWS = {"plan": damage_plan, "roots": root_plan, "draws": st.randoms(use_true_random=False)}
+
+test_any_damage_is_found_and_repaired_from_the_intact_copy = settings(
+    max_examples=EXAMPLES, derandomize=not EXPLORE, **_SETTINGS
+)(given(**_DRAWS)(_damage_is_found_and_repaired))
+
+# `pytest -m slow`: 500 new random examples (about 1,800 damage cases, some 15 minutes).
+test_more_damage_of_every_kind = pytest.mark.slow(
+    settings(max_examples=500, derandomize=False, **_SETTINGS)(given(**_DRAWS)(_damage_is_found_and_repaired))
+)
 
 
 def test_enough_damage_cases_were_generated() -> None:

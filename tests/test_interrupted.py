@@ -281,3 +281,29 @@ def test_a_full_second_repository_is_a_clear_error_and_the_rerun_completes(
     done = run_cli(*args, config=site / "archiver.toml", user=user)
     assert done.returncode == 0, done.stdout + done.stderr
     _agree(site)
+
+
+@pytest.mark.parametrize(("error", "words"), [(30, "Read-only file system"), (2, "No such file or directory")])
+def test_a_repository_gone_read_only_or_vanished_mid_run(
+    error: int, words: str, unsigned: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second repository fails every rename into it mid-run (remounted read-only, or unmounted): a
+    clear message, exit 1, nothing half-visible; the re-run completes once it is back."""
+    site = tmp_path / "site"
+    shutil.copytree(unsigned, site, symlinks=True)
+    secondary = str(site / "repositories" / "secondary")
+    real = os.rename
+
+    def failing(source: object, target: object, *args: object, **kwargs: object) -> None:
+        if str(target).startswith(secondary + "/"):
+            raise OSError(error, os.strerror(error), str(target))
+        real(source, target, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "rename", failing)
+    failed = run_cli(*_sign_args(site), config=site / "archiver.toml", user="director")
+    monkeypatch.setattr(os, "rename", real)
+    assert failed.returncode == 1 and words in failed.stderr and "secondary" in failed.stderr, failed.stderr
+    assert "Traceback" not in failed.stderr
+    done = run_cli(*_sign_args(site), config=site / "archiver.toml", user="director")
+    assert done.returncode == 0, done.stdout + done.stderr
+    _agree(site)
