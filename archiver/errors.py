@@ -15,6 +15,7 @@ EXIT_OK = 0
 EXIT_PROBLEMS = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 3
+EXIT_INTERRUPTED = 130  # Ctrl-C: the shell's own code for SIGINT
 
 
 class ArchiverError(Exception):

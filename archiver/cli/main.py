@@ -30,7 +30,7 @@ import click
 
 from archiver import __version__
 from archiver.config import DEFAULT_CONFIG_NAME, Config, load_config
-from archiver.errors import EXIT_INTERNAL, ArchiverError, InvalidExportError
+from archiver.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, ArchiverError, InvalidExportError
 from archiver.files import printable
 
 HUMAN_PROBLEM_LIMIT = 200
@@ -85,6 +85,9 @@ class ArchiverGroup(click.Group):
             runtime = ctx.find_object(Runtime)
             report_internal_error(error, runtime=runtime, as_json=_wants_json(runtime))
             ctx.exit(EXIT_INTERNAL)
+        except KeyboardInterrupt:  # click would make it "Aborted!" with exit 1, the code for damage found
+            click.echo("archiver: interrupted", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
 
     @overload
     def main(
@@ -324,4 +327,4 @@ def main() -> None:
         cli.main(prog_name="archiver")
     except KeyboardInterrupt:
         click.echo("archiver: interrupted", err=True)
-        sys.exit(130)
+        sys.exit(EXIT_INTERRUPTED)
