@@ -105,3 +105,15 @@ def archived(tmp_path_factory: pytest.TempPathFactory) -> Path:
                      str(pki / "director.passphrase"), config=config, user="director")  # fmt: skip
     assert signed.returncode == 0, signed.stderr
     return directory
+
+
+@pytest.fixture
+def archive_copy(archived: Path, tmp_path: Path) -> Path:
+    """A copy of the signed small-school archive that a test may damage, rendering in this process."""
+    import shutil
+
+    copy = tmp_path / "archive"
+    shutil.copytree(archived, copy, symlinks=True)
+    config = copy / "archiver.toml"
+    config.write_text(config.read_text().replace("workers = 0", "workers = 1"))
+    return copy

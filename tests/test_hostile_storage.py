@@ -38,12 +38,8 @@ def _repaired(site: Path) -> None:
 
 
 @pytest.fixture
-def site(archived: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / "archive"
-    shutil.copytree(archived, copy, symlinks=True)
-    config = copy / "archiver.toml"
-    config.write_text(config.read_text().replace("workers = 0", "workers = 1"))
-    return copy
+def site(archive_copy: Path) -> Path:
+    return archive_copy
 
 
 def _rewrite_inventory(path: Path, data: dict[str, Any]) -> None:

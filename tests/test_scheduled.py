@@ -4,7 +4,6 @@ read-only check, and repository location labels."""
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
 import time
 from datetime import UTC, datetime, timedelta
@@ -17,12 +16,8 @@ from tests.clirun import Ran, run_cli
 
 
 @pytest.fixture
-def site(archived: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / "archive"
-    shutil.copytree(archived, copy, symlinks=True)
-    config = copy / "archiver.toml"
-    config.write_text(config.read_text().replace("workers = 0", "workers = 1"))
-    return copy
+def site(archive_copy: Path) -> Path:
+    return archive_copy
 
 
 def _cli(site: Path, *args: str, user: str = "archivist") -> Ran:
