@@ -248,27 +248,29 @@ def _store_case(
         adopted = _adopt(archive, info.case_id, user, awaiting_signature)  # another run stored it meanwhile
         if adopted is not None:
             return adopted
-        store_version(
+        written = store_version(
             archive, info.case_id, files, user, "Архивирование: дело сформировано и заверено электронной печатью"
         )
-        record_version(archive, info, 1, files, user, "archive", awaiting_signature)
+        record_version(archive, info, 1, files, user, "archive", awaiting_signature, inventory_sha512=written)
     return CaseResult(info.case_id, info.title, "archived", info.sheets)
 
 
 def store_version(
     archive: Archive, case_id: str, files: Mapping[str, bytes], user: str, message: str, created: datetime | None = None
-) -> None:
-    """The one store path: put the same version in every repository that lacks it, then read it back."""
+) -> str:
+    """The one store path: put the same version in every repository that lacks it, then read it back.
+    Returns the SHA-512 of the version's inventory, the same in every repository (the catalog keeps it)."""
     created = created or archive.clock()  # one time for every copy: the copies are byte-identical
     for repository in archive.repositories:
         head = repository.head(case_id)
         if head is None or dict(head.sha256) != {p: hashlib.sha256(d).hexdigest() for p, d in files.items()}:
             repository.put(case_id, files, message=message, user=user, created=created)
-    read_back(archive, case_id, files)
+    return read_back(archive, case_id, files)
 
 
-def read_back(archive: Archive, case_id: str, files: Mapping[str, bytes]) -> None:
-    """Every repository's head of the case must hold exactly these bytes."""
+def read_back(archive: Archive, case_id: str, files: Mapping[str, bytes]) -> str:
+    """Every repository's head of the case must hold exactly these bytes, under the same inventory."""
+    digests = set()
     for repository in archive.repositories:
         head = repository.head(case_id)
         if head is None:
@@ -277,6 +279,12 @@ def read_back(archive: Archive, case_id: str, files: Mapping[str, bytes]) -> Non
             stored = hashlib.sha256(repository.read(case_id, path)).hexdigest()
             if stored != hashlib.sha256(data).hexdigest() or head.sha256.get(path) != stored:
                 raise ArchiveError(f"repository {repository.name!r}: {case_id}/{path} did not read back intact")
+        inventory = repository.inventory(case_id)
+        assert inventory is not None
+        digests.add(hashlib.sha512(inventory.raw).hexdigest())
+    if len(digests) != 1:
+        raise ArchiveError(f"{case_id}: the repositories hold this version under different inventories")
+    return digests.pop()
 
 
 def record_version(
@@ -288,6 +296,7 @@ def record_version(
     action: str,
     awaiting_signature: bool,
     also: Callable[[Session], None] | None = None,
+    inventory_sha512: str | None = None,
 ) -> None:
     """The catalog rows of a stored version, with its audit event (and `also`) in one transaction."""
     now = archive.clock()
@@ -316,7 +325,9 @@ def record_version(
         case.status = "awaiting_signature" if awaiting_signature else "archived"
         case.head_version = version
         case.sheets = info.sheets
-        row = CaseVersion(case=case, number=version, message=action, user=user, created_at=now)
+        row = CaseVersion(
+            case=case, number=version, message=action, user=user, created_at=now, inventory_sha512=inventory_sha512
+        )
         session.add(row)
         for path, data in sorted(files.items()):
             session.add(
@@ -385,9 +396,9 @@ def _adopt(archive: Archive, case_id: str, user: str, awaiting_signature: bool) 
             created: datetime | None = datetime.fromisoformat(head.created.replace("Z", "+00:00"))
         except ValueError:
             created = None
-        store_version(archive, case_id, files, head.user or user, head.message, created)  # the same version
+        written = store_version(archive, case_id, files, head.user or user, head.message, created)  # the same
         info = _info_from_metadata(files[METADATA])
-        record_version(archive, info, 1, files, user, "archive", awaiting_signature)
+        record_version(archive, info, 1, files, user, "archive", awaiting_signature, inventory_sha512=written)
         return CaseResult(case_id, info.title, "adopted", info.sheets)
     raise ArchiveError(f"{case_id}: a stored copy exists but none matches its sealed manifest; run `archiver verify`")
 
@@ -510,8 +521,8 @@ def new_version(
     head = reconcile(archive, info.case_id, user)
     version = (head or 0) + 1
     files = case_files(archive, info, version, pdf, source)
-    store_version(archive, info.case_id, files, user, message)
-    record_version(archive, info, version, files, user, action, awaiting_signature, also)
+    written = store_version(archive, info.case_id, files, user, message)
+    record_version(archive, info, version, files, user, action, awaiting_signature, also, written)
     return version
 
 

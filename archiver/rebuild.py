@@ -68,7 +68,7 @@ def rebuild_catalog(archive: Archive, source: Repository, user: str) -> Rebuilt:
                 assert version is not None
                 created = datetime.fromisoformat(version.created.replace("Z", "+00:00"))
                 row = CaseVersion(case=case, number=number, message=version.message, user=version.user or "unknown",
-                                  created_at=created)  # fmt: skip
+                                  created_at=created, inventory_sha512=check.inventories.get(number))  # fmt: skip
                 session.add(row)
                 for logical in sorted(version.sha512):
                     data = source.read(object_id, logical, version.version)

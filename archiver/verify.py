@@ -60,6 +60,7 @@ class CaseSnapshot:
     sheets: int
     documents: dict[int, dict[str, tuple[str, str, int]]]  # version -> path -> (sha256, sha512, size)
     signatures: int  # signatures the head volume must carry
+    inventories: dict[int, str] = field(default_factory=dict)  # version -> SHA-512 of its inventory as written
 
 
 @dataclass(frozen=True)
@@ -105,12 +106,15 @@ def snapshots(archive: Archive, case_id: str | None = None) -> list[CaseSnapshot
         out: list[CaseSnapshot] = []
         for case in session.execute(query).scalars():
             documents: dict[int, dict[str, tuple[str, str, int]]] = {}
+            inventories: dict[int, str] = {}
             signatures = 0
             for version in case.versions:
                 documents[version.number] = {d.path: (d.sha256, d.sha512, d.size) for d in version.documents}
+                if version.inventory_sha512:
+                    inventories[version.number] = version.inventory_sha512
                 if version.number == case.head_version:
                     signatures = len(version.signatures)
-            out.append(CaseSnapshot(case.id, case.head_version, case.sheets, documents, signatures))
+            out.append(CaseSnapshot(case.id, case.head_version, case.sheets, documents, signatures, inventories))
     return out
 
 
@@ -302,6 +306,10 @@ def check_copy(repository: Repository, snapshot: CaseSnapshot, roots: list[bytes
                 add(f"v{number}/{logical}", Code.CATALOG, "a file the catalog records is not in this version")
             elif state[logical][0] != c512 or state[logical][1] not in (None, c256):
                 add(f"v{number}/{logical}", Code.CATALOG, "the catalog's digest differs from the repository's")
+    for number, written in snapshot.inventories.items():
+        if number in check.inventories and check.inventories[number] != written:
+            add(f"v{number}/inventory.json", Code.INVENTORY,
+                "the version's inventory differs from the one written (who, when or what was edited)")  # fmt: skip
     for number in sorted(check.versions):  # every version against its own sealed manifest
         if number <= head:
             _check_sealed(repository, case, number, check.versions[number], roots, snapshot, add, number == head)

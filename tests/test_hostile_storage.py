@@ -206,3 +206,22 @@ def test_ids_that_try_to_leave_the_archive(site: Path, tmp_path: Path) -> None:
     for command in ("verify", "repair"):
         typo = _cli(site, command, "--case", "no-such-case")
         assert typo.returncode == 2 and "no case" in typo.stderr
+
+
+def test_who_and_when_edited_consistently_in_one_copy(site: Path) -> None:
+    """Every inventory of one copy rewritten with another author and time, sidecars recomputed: the content
+    and the sealed manifests are untouched, only the catalog's record of the inventory as written tells."""
+    directory = site / "repositories" / "primary" / CASE
+    for where in ("", "v1/", "v2/"):
+        data = json.loads((directory / where / "inventory.json").read_bytes())
+        data["versions"]["v1"]["user"] = {"name": "mallory", "address": "urn:archiver:user:mallory"}
+        data["versions"]["v1"]["created"] = "2020-01-01T00:00:00Z"
+        _rewrite_inventory(directory / where / "inventory.json", data)
+    status, problems = _problems(site)
+    assert status == 1
+    assert {(p["repository"], p["file"], p["code"]) for p in problems} == {
+        ("primary", "v1/inventory.json", "inventory"), ("primary", "v2/inventory.json", "inventory")
+    }  # fmt: skip
+    _repaired(site)
+    other = site / "repositories" / "secondary" / CASE
+    assert (directory / "inventory.json").read_bytes() == (other / "inventory.json").read_bytes()

@@ -57,6 +57,9 @@ class CaseVersion(Base):
     message: Mapped[str] = mapped_column(Text)
     user: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # SHA-512 of the version's OCFL inventory as written (the same bytes in every repository); None for
+    # versions recorded before it was kept.
+    inventory_sha512: Mapped[str | None] = mapped_column(String(128), nullable=True)
 
     case: Mapped[Case] = relationship(back_populates="versions")
     documents: Mapped[list[Document]] = relationship(back_populates="version", order_by="Document.path")

@@ -104,6 +104,7 @@ class ObjectCheck:
     # version -> logical path -> (SHA-512 the inventory gives, SHA-256 computed or None when not read)
     versions: Mapping[int, Mapping[str, tuple[str, str | None]]] = field(default_factory=dict)
     bytes_hashed: int = 0
+    inventories: Mapping[int, str] = field(default_factory=dict)  # version -> SHA-512 of its own inventory
 
     @property
     def ok(self) -> bool:

@@ -117,7 +117,7 @@ def check_object(repository: str, directory: Path, object_id: str, *, deep: bool
     if inventory is None:
         _extra_entries(directory, None, check)
         return ObjectCheck(object_id, repository, tuple(check.found), True, None)
-    _check_versions(directory, inventory, check)
+    inventories = _check_versions(directory, inventory, check)
     _extra_entries(directory, inventory, check)
     sha256, hashed = _check_content(directory, inventory, check, deep)
     versions = {
@@ -127,11 +127,13 @@ def check_object(repository: str, directory: Path, object_id: str, *, deep: bool
         }
         for number in inventory.versions()
     }
-    return ObjectCheck(object_id, repository, tuple(check.found), True, inventory.head, versions, hashed)
+    return ObjectCheck(object_id, repository, tuple(check.found), True, inventory.head, versions, hashed, inventories)
 
 
-def _check_versions(directory: Path, inventory: Inventory, check: _Check) -> None:
-    """Each version directory is there with its own inventory, consistent with the root one."""
+def _check_versions(directory: Path, inventory: Inventory, check: _Check) -> dict[int, str]:
+    """Each version directory is there with its own inventory, consistent with the root one; returns the
+    SHA-512 of each version's inventory."""
+    digests: dict[int, str] = {}
     for number in inventory.versions():
         name = f"v{number}"
         kind = _kind(directory / name)
@@ -142,6 +144,7 @@ def _check_versions(directory: Path, inventory: Inventory, check: _Check) -> Non
         own = _inventory_at(directory / name, f"{name}/", inventory.object_id, check, Code.VERSION)
         if own is None:
             continue
+        digests[number] = hashlib.sha512(own.raw).hexdigest()
         if number == inventory.head:
             if own.raw != inventory.raw:
                 check.add(f"{name}/{INVENTORY}", Code.VERSION, "the head version's inventory differs from the root one")
@@ -151,6 +154,7 @@ def _check_versions(directory: Path, inventory: Inventory, check: _Check) -> Non
             check.add(f"{name}/{INVENTORY}", Code.VERSION, "the version's inventory disagrees with the root one")
         elif any(inventory.manifest.get(d, ()) != paths for d, paths in own.manifest.items()):
             check.add(f"{name}/{INVENTORY}", Code.VERSION, "the version's manifest disagrees with the root one")
+    return digests
 
 
 def _extra_entries(directory: Path, inventory: Inventory | None, check: _Check) -> None:
