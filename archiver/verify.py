@@ -14,6 +14,7 @@ stopped.
 from __future__ import annotations
 
 import io
+import os
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -143,8 +144,9 @@ def verify_archive(
     if due:
         jobs = _due_order(archive, jobs, overdue_only=budget is None)
     deadline = clock_start + budget.total_seconds() if budget is not None else None
-    with workers(archive.workers or None) as pool:
-        results = list(_check_all(pool, jobs, archive.trust_roots, deep, deadline, progress))
+    count = archive.workers or os.cpu_count() or 1
+    with workers(count) as pool:
+        results = list(_check_all(pool, 2 * count, jobs, archive.trust_roots, deep, deadline, progress))
     findings = [f for result in results for f in result.findings]
     findings += _interrupted_disposals(archive, case_id)
     if whole:
@@ -221,14 +223,14 @@ def _aware(at: datetime, like: datetime) -> datetime:
 
 def _check_all(
     pool: Executor,
+    in_flight: int,
     jobs: Sequence[tuple[Repository, CaseSnapshot]],
     roots: list[bytes],
     deep: bool,
     deadline: float | None,
     progress: Callable[[int], None] | None,
 ) -> Iterator[CopyResult]:
-    """Results in the order of `jobs`; with a deadline, no new job starts after it."""
-    in_flight = max(2, 2 * (getattr(pool, "_max_workers", 1) or 1))
+    """Results in the order of `jobs`, `in_flight` at a time; with a deadline, no new job starts after it."""
     pending: dict[int, Future[CopyResult]] = {}
     done: dict[int, CopyResult] = {}
     index = 0
