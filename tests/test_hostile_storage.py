@@ -8,6 +8,7 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -35,6 +36,9 @@ def _repaired(site: Path) -> None:
     result = _cli(site, "--json", "repair")
     assert result.returncode == 0, result.stdout
     assert _problems(site) == (0, [])
+    for repo in ("primary", "secondary"):  # restored files get the mode of their siblings
+        modes = {stat.S_IMODE(p.stat().st_mode) for p in (site / "repositories" / repo).rglob("*") if p.is_file()}
+        assert modes == {0o644}, (repo, sorted(oct(m) for m in modes))
 
 
 @pytest.fixture
