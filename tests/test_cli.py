@@ -134,8 +134,10 @@ def test_every_kind_of_bad_input_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_bad_input_with_json_output_is_still_json(tmp_path: Path) -> None:
+    from tests.clirun import run_cli  # in this process: the real processes are the test above
+
     for name, (path, _) in _bad_files(tmp_path).items():
-        result = archiver("--json", "validate", str(path))
+        result = run_cli("--json", "validate", str(path))
         assert result.returncode == 2, name
         payload = json.loads(result.stdout)
         assert payload["ok"] is False and payload["error"]["message"], name
