@@ -255,11 +255,11 @@ class OcflRepository:
             for content_path in (p for paths in inventory["manifest"].values() for p in paths):
                 if content_path.startswith(f"{version}/"):
                     _write(stage / content_path, files[content_path[len(f"{version}/content/") :]])
-            raw = _write_inventory(stage / version, inventory, stage)
+            raw = _write_inventory(stage / version, inventory)
             _fsync_tree(stage / version)
             if previous is None:
                 _write(stage / OBJECT_DECLARATION, b"ocfl_object_1.1\n")
-                _write_inventory(stage, inventory, stage)
+                _write_inventory(stage, inventory)
                 _fsync_dir(stage)
                 if os.path.lexists(target):
                     raise StorageError(f"repository {self.name!r}: object {object_id} was created by another run")
@@ -521,8 +521,14 @@ def _version_info(inventory: Inventory, number: int) -> VersionInfo:
                        user if isinstance(user, str) else "")  # fmt: skip
 
 
-def _write_inventory(directory: Path, inventory: dict[str, Any], scratch: Path) -> bytes:
+def _write_inventory(directory: Path, inventory: dict[str, Any], scratch: Path | None = None) -> bytes:
+    """An inventory and its sidecar: written as new files in a staged directory, or (with `scratch`) each
+    replaced in one step in a live object."""
     data = (json.dumps(inventory, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    if scratch is None:
+        _write(directory / SIDECAR, sidecar_bytes(data))
+        _write(directory / INVENTORY, data)
+        return data
     # The sidecar first: a crash between the two leaves a root inventory that disagrees with its sidecar,
     # and the version's own inventory (identical to the new root one) says what the head should be.
     _replace(directory / SIDECAR, sidecar_bytes(data), scratch)
