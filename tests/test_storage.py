@@ -187,3 +187,22 @@ def test_a_full_disk_is_a_clear_error_and_leaves_nothing_half_visible(tmp_path: 
 
 def _tree(directory: Path) -> dict[str, bytes]:
     return {p.relative_to(directory).as_posix(): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
+
+
+def test_check_leaves_nothing_in_the_root_and_refuses_read_only_or_split_file_systems(tmp_path: Path) -> None:
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)], capture_output=True).returncode:
+        pytest.skip("cannot mount a small tmpfs here (needs root)")
+    try:
+        repo = OcflRepository("r", disk / "root", staging=disk / "staging")
+        repo.initialize()
+        repo.check()
+        assert sorted(os.listdir(repo.root)) == ["0=ocfl_1.1", "ocfl_layout.json"], "no probe in the root"
+        with pytest.raises(StorageError, match="another file system"):
+            OcflRepository("r", disk / "root", staging=tmp_path / "elsewhere").check()
+        subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
+        with pytest.raises(StorageError, match="not writable"):
+            repo.check()
+    finally:
+        subprocess.run(["umount", str(disk)], check=False)

@@ -106,15 +106,23 @@ class OcflRepository:
             raise StorageError(f"repository {self.name!r}: {self.root} does not exist (is the disk mounted?)")
         if declared and not (self.root / ROOT_DECLARATION).is_file():
             raise StorageError(f"repository {self.name!r}: {self.root} is not an OCFL storage root")
-        for place in (self.root, self.work):
-            try:
-                place.mkdir(parents=True, exist_ok=True)
-                with tempfile.NamedTemporaryFile(dir=place, prefix=".probe-"):
-                    pass
-            except OSError as exc:
-                raise StorageError(
-                    f"repository {self.name!r}: {place} is not writable ({exc.strerror or exc})"
-                ) from None
+        try:
+            self.work.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=self.work, prefix=".probe-"):
+                pass
+        except OSError as exc:
+            raise StorageError(
+                f"repository {self.name!r}: {self.work} is not writable ({exc.strerror or exc})"
+            ) from None
+        # The storage root itself is probed without writing to it (a probe file left by a killed run would
+        # be junk in the root): writable for this user on a file system mounted read-write, and the same
+        # file system as the work area, since everything is renamed from there into place.
+        if not os.access(self.root, os.W_OK | os.X_OK):
+            raise StorageError(f"repository {self.name!r}: {self.root} is not writable (read-only, or permissions)")
+        if os.stat(self.root).st_dev != os.stat(self.work).st_dev:
+            raise StorageError(
+                f"repository {self.name!r}: its work area {self.work} is on another file system than {self.root}"
+            )
 
     def object_ids(self) -> list[str]:
         """Every object in the storage root (directories holding an object declaration, no symlinks)."""
