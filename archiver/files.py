@@ -49,11 +49,16 @@ def write_atomically(path: Path, data: bytes) -> None:
         raise BadInputError(f"{path}: cannot be written ({exc.strerror or exc})") from None
 
 
+def printable_text(text: str) -> str:
+    """A name found on disk as printable text: bytes that are not UTF-8 escaped as text (\\xff)."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def printable(value: Any) -> Any:
     """Names found on disk may hold bytes that are not UTF-8 (surrogate escapes in Python's str): the same
     value with such bytes escaped as text (\\xff), so it can be printed, put in JSON and stored."""
     if isinstance(value, str):
-        return value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        return printable_text(value)
     if isinstance(value, dict):
         return {printable(k): printable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

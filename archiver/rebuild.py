@@ -6,7 +6,7 @@ rest are reported. The audit trail starts anew with the rebuild."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from archiver.catalog.models import Case, CaseVersion, Copy, Document, Signature, User
@@ -99,6 +99,4 @@ def rebuild_catalog(archive: Archive, source: Repository, user: str) -> Rebuilt:
 
 def _only(archive: Archive, source: Repository) -> Archive:
     """The archive seen through one repository (so the sealed copy read is the source's own)."""
-    from dataclasses import replace
-
     return replace(archive, repositories=[source])  # type: ignore[list-item]

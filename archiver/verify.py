@@ -176,7 +176,7 @@ def carrier_warnings(repositories: Sequence[Repository]) -> list[str]:
     warnings = []
     seen: dict[int, str] = {}
     for repository in repositories:
-        device = getattr(repository, "device", lambda: None)()
+        device = repository.device()
         if device is None:
             continue
         if device in seen:

@@ -117,3 +117,25 @@ def archive_copy(archived: Path, tmp_path: Path) -> Path:
     config = copy / "archiver.toml"
     config.write_text(config.read_text().replace("workers = 0", "workers = 1"))
     return copy
+
+
+@pytest.fixture
+def tmpfs(tmp_path: Path) -> Iterator[Callable[[str], Path]]:
+    """Mounts a small tmpfs of the given size (e.g. "8m") under the test's directory, unmounted afterwards;
+    skips the test where mounting is not allowed (it needs root)."""
+    import subprocess
+
+    mounted: list[Path] = []
+
+    def mount(size: str) -> Path:
+        place = tmp_path / f"tmpfs-{len(mounted)}"
+        place.mkdir()
+        made = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(place)], capture_output=True)
+        if made.returncode:
+            pytest.skip(f"cannot mount a small tmpfs here (needs root): {made.stderr.decode().strip()}")
+        mounted.append(place)
+        return place
+
+    yield mount
+    for place in mounted:
+        subprocess.run(["umount", "-l", str(place)], check=False)

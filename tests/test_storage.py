@@ -6,6 +6,7 @@ import os
 import shutil
 import stat
 import subprocess
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -164,45 +165,35 @@ def test_symlinks_are_findings_and_never_followed(repo: OcflRepository, tmp_path
     assert (other.root / "case.s" / "v1" / "content" / "f").read_bytes() == b"x"
 
 
-def test_a_full_disk_is_a_clear_error_and_leaves_nothing_half_visible(tmp_path: Path) -> None:
-    small = tmp_path / "small"
-    small.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(small)], capture_output=True).returncode:
-        pytest.skip("cannot mount a small tmpfs here (needs root)")
-    try:
-        repo = OcflRepository("small", small / "root", staging=small / "staging")
-        repo.initialize()
-        repo.put("case.f", {"f": b"x"}, message="m", user="u", created=WHEN)
-        with pytest.raises(StorageError, match="No space left on device"):
-            repo.put("case.f", {"f": os.urandom(200_000)}, message="m", user="u", created=WHEN)
-        with pytest.raises(StorageError, match="No space left on device"):
-            repo.put("case.g", {"f": os.urandom(200_000)}, message="m", user="u", created=WHEN)
-        assert repo.object_ids() == ["case.f"]
-        assert repo.head("case.f").version == "v1"  # type: ignore[union-attr]
-        assert repo.verify_object("case.f").ok
-        assert list(repo.work.iterdir()) == []
-    finally:
-        subprocess.run(["umount", str(small)], check=False)
+def test_a_full_disk_is_a_clear_error_and_leaves_nothing_half_visible(tmpfs: Callable[[str], Path]) -> None:
+    small = tmpfs("64k")
+    repo = OcflRepository("small", small / "root", staging=small / "staging")
+    repo.initialize()
+    repo.put("case.f", {"f": b"x"}, message="m", user="u", created=WHEN)
+    with pytest.raises(StorageError, match="No space left on device"):
+        repo.put("case.f", {"f": os.urandom(200_000)}, message="m", user="u", created=WHEN)
+    with pytest.raises(StorageError, match="No space left on device"):
+        repo.put("case.g", {"f": os.urandom(200_000)}, message="m", user="u", created=WHEN)
+    assert repo.object_ids() == ["case.f"]
+    assert repo.head("case.f").version == "v1"  # type: ignore[union-attr]
+    assert repo.verify_object("case.f").ok
+    assert list(repo.work.iterdir()) == []
 
 
 def _tree(directory: Path) -> dict[str, bytes]:
     return {p.relative_to(directory).as_posix(): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
 
 
-def test_check_leaves_nothing_in_the_root_and_refuses_read_only_or_split_file_systems(tmp_path: Path) -> None:
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)], capture_output=True).returncode:
-        pytest.skip("cannot mount a small tmpfs here (needs root)")
-    try:
-        repo = OcflRepository("r", disk / "root", staging=disk / "staging")
-        repo.initialize()
+def test_check_leaves_nothing_in_the_root_and_refuses_read_only_or_split_file_systems(
+    tmpfs: Callable[[str], Path], tmp_path: Path
+) -> None:
+    disk = tmpfs("1m")
+    repo = OcflRepository("r", disk / "root", staging=disk / "staging")
+    repo.initialize()
+    repo.check()
+    assert sorted(os.listdir(repo.root)) == ["0=ocfl_1.1", "ocfl_layout.json"], "no probe in the root"
+    with pytest.raises(StorageError, match="another file system"):
+        OcflRepository("r", disk / "root", staging=tmp_path / "elsewhere").check()
+    subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
+    with pytest.raises(StorageError, match="not writable"):
         repo.check()
-        assert sorted(os.listdir(repo.root)) == ["0=ocfl_1.1", "ocfl_layout.json"], "no probe in the root"
-        with pytest.raises(StorageError, match="another file system"):
-            OcflRepository("r", disk / "root", staging=tmp_path / "elsewhere").check()
-        subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
-        with pytest.raises(StorageError, match="not writable"):
-            repo.check()
-    finally:
-        subprocess.run(["umount", str(disk)], check=False)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from archiver.errors import ArchiverError
-from archiver.files import printable
+from archiver.files import printable_text
 
 
 class StorageError(ArchiverError):
@@ -63,18 +63,13 @@ class Finding:
     detail: str
 
     def __str__(self) -> str:
-        where = "/".join(_printable(p) for p in (self.repository, self.case_id, self.file) if p)
+        where = "/".join(printable_text(p) for p in (self.repository, self.case_id, self.file) if p)
         return f"{where}: {self.detail}"
 
     def as_dict(self) -> dict[str, Any]:
-        file = _printable(self.file) if self.file is not None else None
-        return {"case": _printable(self.case_id), "repository": self.repository, "file": file,
+        file = printable_text(self.file) if self.file is not None else None
+        return {"case": printable_text(self.case_id), "repository": self.repository, "file": file,
                 "code": str(self.code), "detail": self.detail}  # fmt: skip
-
-
-def _printable(name: str) -> str:
-    text: str = printable(name)
-    return text
 
 
 @dataclass(frozen=True)
@@ -135,6 +130,9 @@ class Repository(Protocol):
 
     def path(self, object_id: str, logical_path: str, version: str | None = None) -> Path:
         """Where a file's content is on disk (for streaming hashes)."""
+
+    def device(self) -> int | None:
+        """The device the repository is on (two repositories on one device are not two carriers)."""
 
     def remove(self, object_id: str) -> None:
         """Take an object out of the repository (disposal after its retention)."""

@@ -18,7 +18,6 @@ import hashlib
 import json
 import os
 import shutil
-import stat
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -248,7 +247,7 @@ class OcflRepository:
     def put(
         self, object_id: str, files: Mapping[str, bytes], *, message: str, user: str, created: datetime
     ) -> VersionInfo:
-        _check_id(object_id)
+        check_id(object_id)
         previous = self.inventory(object_id)
         number = 1 if previous is None else previous.head + 1
         version = f"v{number}"
@@ -327,7 +326,7 @@ class OcflRepository:
     def restore_from(self, source: Repository, object_id: str, *, reason: str) -> str | None:
         """This repository's copy replaced by a byte-for-byte copy of `source`'s, which is checked after
         copying and before it goes into place; whatever was here is kept in quarantine."""
-        _check_id(object_id)
+        check_id(object_id)
         target = self._object(object_id)
         with self._writing(f"cannot restore {object_id}"), self._stage(f"restore.{object_id}") as stage:
             copy = stage / object_id
@@ -429,7 +428,7 @@ class OcflRepository:
     # -- helpers -----------------------------------------------------------------------------------
 
     def _object(self, object_id: str) -> Path:
-        _check_id(object_id)
+        check_id(object_id)
         return self.root / object_id
 
     @contextmanager
@@ -466,10 +465,6 @@ def _sound_inventory(directory: Path, prefix: str, object_id: str) -> Inventory 
 
 def check_id(object_id: str) -> None:
     """Refuse an id that could not name a directory of the storage root (or a lock file) safely."""
-    _check_id(object_id)
-
-
-def _check_id(object_id: str) -> None:
     if (
         not object_id
         or len(object_id) > 200
@@ -582,13 +577,6 @@ def _fsync_dir(path: Path) -> None:
 def _fsync_tree(path: Path) -> None:
     for directory, _, _ in os.walk(path):
         _fsync_dir(Path(directory))
-
-
-def is_regular(path: Path) -> bool:
-    try:
-        return stat.S_ISREG(os.lstat(path).st_mode)
-    except OSError:
-        return False
 
 
 def _prune_empty(removed: Path, directory: Path) -> None:

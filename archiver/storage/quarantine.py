@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from archiver.files import printable
+from archiver.files import printable_text
 from archiver.storage.checking import walk_files
 
 NOTE = "quarantine.json"
@@ -44,10 +44,10 @@ class Quarantine:
         """A new, empty place for what is set aside (`KEPT` inside it), with its note written first."""
         self.directory.mkdir(parents=True, exist_ok=True)
         now = self.clock()
-        shown = _printable(subject)
+        shown = printable_text(subject)
         label = "".join(c if c.isascii() and (c.isalnum() or c in "._~-") else "_" for c in shown)[:80]
         place = Path(tempfile.mkdtemp(dir=self.directory, prefix=f"{now:%Y%m%dT%H%M%S}.{label}."))
-        note = {"repository": repository, "subject": shown, "reason": _printable(reason), "at": now.isoformat()}
+        note = {"repository": repository, "subject": shown, "reason": printable_text(reason), "at": now.isoformat()}
         with open(place / NOTE, "w", encoding="utf-8") as handle:
             json.dump(note, handle, ensure_ascii=False, indent=2)
             handle.flush()
@@ -84,8 +84,3 @@ def _size(place: Path) -> int:
         with contextlib.suppress(OSError):
             total += os.lstat(path).st_size
     return total
-
-
-def _printable(text: str) -> str:
-    shown: str = printable(text)
-    return shown
