@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -11,6 +12,11 @@ from typing import Any
 PathPart = str | int
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# What `show` writes as an escape, by Unicode category: control characters, lone surrogates, line and
+# paragraph separators, and the invisible format characters (bidirectional overrides and isolates, zero-width
+# and directional marks, soft hyphen, byte order mark, tags) that would hide or reorder the text around them
+# on a terminal or in a log.
+_UNSHOWABLE = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 _PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -45,7 +51,9 @@ def show(value: object, limit: int = 60) -> str:
     """A short, single-line, terminal-safe rendering of an untrusted value for an error message."""
     if isinstance(value, str):
         text = value if len(value) <= limit else value[:limit] + "…"
-        escaped = _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text.replace("\\", "\\\\"))
+        escaped = text.replace("\\", "\\\\")
+        if not escaped.isprintable():
+            escaped = "".join(_escape(c) if unicodedata.category(c) in _UNSHOWABLE else c for c in escaped)
         return "'" + escaped.replace("'", "\\'") + "'"
     if isinstance(value, bool) or value is None:
         return json.dumps(value)
@@ -57,6 +65,11 @@ def show(value: object, limit: int = 60) -> str:
     if isinstance(value, list):
         return "an array"
     return type(value).__name__
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
 def json_type(value: object) -> str:

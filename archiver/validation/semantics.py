@@ -3,7 +3,9 @@
 Checks identifiers (unknown, duplicate), dates (real, inside the academic year), enrolment (a mark or an
 absence only for a student who was in the class, or the subgroup, that day), lessons (a mark only on a
 held lesson of the same course), values (allowed by the course's grading) and periods (a period mark only
-for a period the course is graded for). Every problem is collected, each with its JSON path.
+for a period the course is graded for), and the names the documents print (no invisible characters, no
+two classes that look alike: `archiver.validation.names`). Every problem is collected, each with its JSON
+path.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from datetime import date
 from typing import Any
 
 from archiver.problems import PathPart, Problem, document_position, json_path, show
+from archiver.validation.names import check_names
 
 Path = tuple[PathPart, ...]
 
@@ -108,6 +111,7 @@ def check_semantics(document: dict[str, Any]) -> tuple[Problem, ...]:
     _check_periods(checker, document["periods"])
     _check_directories(checker, document)
     _check_classes(checker, document["classes"])
+    checker.problems.extend(check_names(document))
     ordered = sorted(checker.problems, key=lambda problem: document_position(document, problem[0]))
     return tuple(Problem(json_path(path), message) for path, message in ordered)
 
