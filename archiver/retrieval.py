@@ -4,7 +4,9 @@ recorded; a BagIt package carries the documents with the proof that they are int
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,14 @@ from sqlalchemy import select
 
 from archiver.catalog.models import Case
 from archiver.errors import EXIT_PROBLEMS, BadInputError
+from archiver.files import (
+    PRIVATE_FILE,
+    check_replaceable,
+    copy_file,
+    create_private,
+    make_private_dir,
+    private_umask,
+)
 from archiver.package import MANIFEST, METADATA, SEAL, SOURCE, VOLUME
 from archiver.pipeline import Archive, ArchiveError
 from archiver.verify import check_copy, snapshots
@@ -96,9 +106,14 @@ def retrieve(archive: Archive, case_id: str, out: Path, user: str, document: str
         names = sorted(head.sha256) if document is None else [document]
         if document is not None and document not in head.sha256:
             raise BadInputError(f"{case_id} has no document {document!r} (documents: {', '.join(sorted(head.sha256))})")
-        out.mkdir(parents=True, exist_ok=True)
+        _output_directory(out)
         for name in names:
-            shutil.copyfile(repository.path(case_id, name), out / name)
+            target = out / name
+            check_replaceable(target)
+            try:
+                copy_file(repository.path(case_id, name), target, mode=PRIVATE_FILE)
+            except OSError as exc:
+                raise BadInputError(f"{target}: cannot be written ({exc.strerror or exc})") from None
         with archive.catalog.transaction() as session:
             archive.catalog.record(session, user, "retrieve", case_id, "success",
                                    {"repository": repository.name, "files": names, "skipped": skipped})  # fmt: skip
@@ -108,42 +123,83 @@ def retrieve(archive: Archive, case_id: str, out: Path, user: str, document: str
     raise NoIntactCopy(f"{case_id}: no repository holds a copy that verifies: " + "; ".join(skipped))
 
 
+def _output_directory(out: Path) -> None:
+    """The directory `get` writes into: made 0700 when it is not there (its parents as the umask says);
+    one that exists is used as it is, since its owner chose who may list it (the files are 0600)."""
+    if out.is_dir():
+        return
+    if os.path.lexists(out):
+        raise BadInputError(f"{out}: exists and is not a directory")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(out)
+    except OSError as exc:
+        raise BadInputError(f"{out}: cannot be made ({exc.strerror or exc})") from None
+
+
 def export_bag(archive: Archive, case_id: str, bag: Path, user: str) -> Retrieved:
-    """A BagIt package an auditor can check without us: documents, validation reports, trust anchors."""
+    """A BagIt package an auditor can check without us: documents, validation reports, trust anchors.
+
+    Made in a private work directory beside `bag` and renamed into place when complete, so a failed export
+    leaves no half package; every file is 0600 and every directory 0700 from the start (children's
+    personal data)."""
+    if bag.is_symlink() or (os.path.lexists(bag) and not bag.is_dir()):
+        raise BadInputError(f"{bag}: exists and is not a directory (a symbolic link is not followed)")
+    if bag.exists() and any(bag.iterdir()):
+        raise BadInputError(f"{bag}: exists and is not empty")
+    try:
+        bag.parent.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(dir=bag.parent, prefix=f".{bag.name}.", suffix=".export"))  # 0700
+    except OSError as exc:
+        raise BadInputError(f"{bag.parent}: cannot be written ({exc.strerror or exc})") from None
+    try:
+        got = _make_bag(archive, case_id, work, user)
+        try:
+            os.replace(work, bag)  # an empty directory at `bag` is replaced (rename(2) allows that)
+        except OSError as exc:
+            raise BadInputError(f"{bag}: cannot be written ({exc.strerror or exc})") from None
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return got
+
+
+def _make_bag(archive: Archive, case_id: str, bag: Path, user: str) -> Retrieved:
     import bagit
 
     from archiver.render import html_to_pdf, render_html
 
-    if bag.exists() and any(bag.iterdir()):
-        raise BadInputError(f"{bag}: exists and is not empty")
     got = retrieve(archive, case_id, bag / "case", user)
     volume = (bag / "case" / VOLUME).read_bytes()
     report = validate_pdf(volume, archive.trust_roots)
     validation = bag / "validation"
-    validation.mkdir()
-    (validation / "signatures.json").write_text(json.dumps(report.as_dict(), ensure_ascii=False, indent=2, default=str))
+    make_private_dir(validation)
+    signatures = json.dumps(report.as_dict(), ensure_ascii=False, indent=2, default=str)
+    create_private(validation / "signatures.json", signatures.encode("utf-8"))
     html = render_html("signature_report.html", report=report, case_id=case_id, first_sheet=1,
                        running_head=f"Отчёт о проверке подписей · {case_id}",
                        document_title=f"Отчёт о проверке электронных подписей: {case_id}")  # fmt: skip
-    (validation / "signatures.pdf").write_bytes(html_to_pdf(html, archive.pdfa))
+    create_private(validation / "signatures.pdf", html_to_pdf(html, archive.pdfa))
     trust = bag / "trust"
-    trust.mkdir()
+    make_private_dir(trust)
     for index, root in enumerate(archive.trust_roots, start=1):
-        (trust / f"root-{index}.pem").write_bytes(root if root.startswith(b"-----") else _pem(root))
+        create_private(trust / f"root-{index}.pem", root if root.startswith(b"-----") else _pem(root))
     metadata = json.loads((bag / "case" / METADATA).read_bytes())
-    bagit.make_bag(
-        str(bag),
-        bag_info={
-            "Source-Organization": metadata["school"]["name"] or metadata["school"]["id"],
-            "External-Identifier": case_id,
-            "External-Description": metadata["title"],
-            "Internal-Sender-Description": (
-                f"Дело электронного архива с заверенным перечнем контрольных сумм ({MANIFEST}, {SEAL}), "
-                "отчётом о проверке подписей и доверенными корневыми сертификатами"
-            ),
-        },
-        checksums=["sha256", "sha512"],
-    )
+    # bagit writes its tag files and data/ itself and takes no mode: the umask makes them private too
+    # (data/ also takes the mode of the bag directory, 0700 here).
+    with private_umask():
+        bagit.make_bag(
+            str(bag),
+            bag_info={
+                "Source-Organization": metadata["school"]["name"] or metadata["school"]["id"],
+                "External-Identifier": case_id,
+                "External-Description": metadata["title"],
+                "Internal-Sender-Description": (
+                    f"Дело электронного архива с заверенным перечнем контрольных сумм ({MANIFEST}, {SEAL}), "
+                    "отчётом о проверке подписей и доверенными корневыми сертификатами"
+                ),
+            },
+            checksums=["sha256", "sha512"],
+        )
     return got
 
 

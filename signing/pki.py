@@ -7,6 +7,7 @@ be served over HTTP (TSA, OCSP, CRLs) by certomancer's Animator, which the tests
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -57,20 +58,27 @@ class TestPki:
 
 
 def build_test_pki(key_dir: Path, url_prefix: str, now: datetime, revoked_at: datetime | None = None) -> TestPki:
-    """Generate keys in `key_dir` (created) and the certificates of the test PKI around `now`."""
+    """Generate keys in `key_dir` (created 0700; keys already there are used) and the certificates of the
+    test PKI around `now`. Each key file is 0600 from its first byte: no other user can read it at any
+    moment. The keys stay unencrypted in `key_dir`: a caller that keeps the PKI removes what it does not
+    need (`archiver init` keeps none of them)."""
     from certomancer.registry import ArchLabel, CertomancerConfig
 
-    key_dir.mkdir(parents=True, exist_ok=True)
+    if not key_dir.is_dir():
+        key_dir.mkdir(mode=0o700, parents=True)
+        key_dir.chmod(0o700)  # the umask may have narrowed it; it was never wider
     for label in ENTITIES:
-        path = key_dir / f"{label}.key.pem"
-        if not path.exists():
-            key = ec.generate_private_key(ec.SECP256R1())
-            path.write_bytes(
+        try:
+            fd = os.open(key_dir / f"{label}.key.pem", os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        except FileExistsError:
+            continue
+        key = ec.generate_private_key(ec.SECP256R1())
+        with os.fdopen(fd, "wb") as out:
+            out.write(
                 key.private_bytes(
                     serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
                 )
             )
-            path.chmod(0o600)
     config = CertomancerConfig(
         _config(now, revoked_at or now - timedelta(hours=1)),
         key_search_dir=str(key_dir),

@@ -8,9 +8,10 @@ from pathlib import Path
 import click
 
 from archiver.cli.main import Runtime, cli
+from archiver.cli.outputs import refuse_archive_paths
 from archiver.demo.generator import document_json, generate
 from archiver.errors import BadInputError
-from archiver.files import write_atomically
+from archiver.files import check_replaceable, write_atomically
 
 
 @cli.command("demo-data")
@@ -34,6 +35,8 @@ def demo_data(runtime: Runtime, students: int, seed: int, output: Path, force: b
     """
     if output.is_dir():
         raise BadInputError(f"{output}: is a directory; give the file to write")
+    refuse_archive_paths(runtime, output)
+    check_replaceable(output)  # only a regular file is replaced, even with --force (never a device or a link)
     if output.exists() and not force:
         raise BadInputError(f"{output}: already exists (use --force to replace it)")
     if not output.parent.exists():

@@ -9,9 +9,10 @@ import click
 
 from archiver.assemble import render_volume, workers
 from archiver.cli.main import Runtime, cli
+from archiver.cli.outputs import refuse_archive_paths
 from archiver.documents.volumes import Volume, class_period_volume, class_year_volume, summary_volume
 from archiver.errors import BadInputError
-from archiver.files import write_atomically
+from archiver.files import check_replaceable, write_atomically
 from archiver.importers import load_export
 from archiver.model import JournalExport
 from archiver.pdfa import VARIANTS, variant
@@ -39,6 +40,8 @@ def render(
         raise click.UsageError("give either --class CLASS or --summary")
     if output.is_dir():
         raise BadInputError(f"{output}: is a directory; give the PDF file to write")
+    refuse_archive_paths(runtime, output)
+    check_replaceable(output)  # before rendering: only a regular file is replaced (never a device or a link)
     if not output.parent.exists():
         raise BadInputError(f"{output.parent}: no such directory")
     settings = runtime.config

@@ -8,6 +8,7 @@ import click
 
 from archiver.cli.main import Runtime, cli
 from archiver.cli.opening import open_archive
+from archiver.cli.outputs import refuse_archive_paths
 from archiver.retrieval import export_bag, find_cases, retrieve
 from archiver.roles import require
 
@@ -32,12 +33,14 @@ def find(runtime: Runtime, year: str | None, class_name: str | None, kind: str |
 @cli.command()
 @click.argument("case_id", metavar="CASE")
 @click.option("--document", help="Only this file of the case (volume.pdf, source.json, metadata.json, ...).")
-@click.option("-o", "--output", type=click.Path(path_type=Path, file_okay=False), required=True, help="Directory.")
+@click.option("-o", "--output", type=click.Path(path_type=Path, file_okay=False), required=True,
+              help="Directory (made 0700 if absent); the files are written 0600.")  # fmt: skip
 @click.pass_obj
 def get(runtime: Runtime, case_id: str, document: str | None, output: Path) -> None:
     """Retrieve a case from a copy that verifies; damaged copies are passed over and reported."""
     archive = open_archive(runtime, need_key=False)
     require(archive.catalog, runtime.user, "get", case_id)
+    refuse_archive_paths(runtime, output)
     got = retrieve(archive, case_id, output, runtime.user, document)
     lines = [f"{case_id}: {len(got.files)} file(s) from {got.repository} into {output}"]
     lines += [f"  passed over {s}" for s in got.skipped]
@@ -47,12 +50,14 @@ def get(runtime: Runtime, case_id: str, document: str | None, output: Path) -> N
 
 @cli.command()
 @click.argument("case_id", metavar="CASE")
-@click.option("--bag", type=click.Path(path_type=Path, file_okay=False), required=True, help="Directory to make.")
+@click.option("--bag", type=click.Path(path_type=Path, file_okay=False), required=True,
+              help="Directory to make (0700, its files 0600), or an empty one to fill.")  # fmt: skip
 @click.pass_obj
 def export(runtime: Runtime, case_id: str, bag: Path) -> None:
     """A BagIt package of a case with its signature reports and trust anchors, checkable without us."""
     archive = open_archive(runtime, need_key=False)
     require(archive.catalog, runtime.user, "export", case_id)
+    refuse_archive_paths(runtime, bag)
     got = export_bag(archive, case_id, bag, runtime.user)
     runtime.emit({"ok": True, "case": case_id, "bag": str(bag), "repository": got.repository},
                  f"{case_id}: BagIt package in {bag} (from {got.repository})")  # fmt: skip
