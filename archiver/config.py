@@ -64,6 +64,14 @@ class IntegrityConfig:
 
 
 @dataclass(frozen=True)
+class SecurityConfig:
+    """[security]: the account that owns the archive's files; people reach it through sudo and act as
+    themselves (README: Security). Empty: every command acts as the OS account that runs it."""
+
+    service_account: str = ""
+
+
+@dataclass(frozen=True)
 class RepositoryConfig:
     """One entry of [repositories]: a path, or a table with the path and where the carrier is."""
 
@@ -79,6 +87,7 @@ class Config:
     catalog: CatalogConfig = field(default_factory=CatalogConfig)
     signing: SigningConfig = field(default_factory=SigningConfig)
     integrity: IntegrityConfig = field(default_factory=IntegrityConfig)
+    security: SecurityConfig = field(default_factory=SecurityConfig)
     repositories: tuple[RepositoryConfig, ...] = ()  # [repositories] name = "path" (or a table), two or more
     source: Path | None = None  # the file it was read from, if any
 
@@ -104,6 +113,7 @@ _SECTIONS: dict[str, type] = {
     "catalog": CatalogConfig,
     "signing": SigningConfig,
     "integrity": IntegrityConfig,
+    "security": SecurityConfig,
 }
 
 

@@ -20,7 +20,17 @@ SOURCE = "source.json"
 METADATA = "metadata.json"
 MANIFEST = "manifest.json"
 SEAL = "manifest.p7s"
-ROLES = {VOLUME: "volume", SOURCE: "source", METADATA: "metadata", MANIFEST: "manifest", SEAL: "seal"}
+CHECKPOINT = "checkpoint.json"  # of the archive's own audit cases (archiver.checkpoints)
+REGISTRY = "registry.json"
+ROLES = {
+    VOLUME: "volume",
+    SOURCE: "source",
+    METADATA: "metadata",
+    MANIFEST: "manifest",
+    SEAL: "seal",
+    CHECKPOINT: "checkpoint",
+    REGISTRY: "registry",
+}
 
 # kind -> (retention class, years); years counted from 1 January of the year after the case was closed.
 RETENTION = {
@@ -28,6 +38,7 @@ RETENTION = {
     "summary": ("25y", 25),
     "class_period": ("until_superseded", None),
     "acts": ("permanent", None),
+    "audit": ("permanent", None),
 }
 
 

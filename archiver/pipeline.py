@@ -19,11 +19,12 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archiver.assemble import render_volume, workers
 from archiver.catalog import Catalog
-from archiver.catalog.models import Case, CaseVersion, Copy, Document, Signature
+from archiver.catalog.models import AuditEvent, Case, CaseVersion, Copy, Document, Signature
 from archiver.documents.volumes import Volume
 from archiver.errors import ArchiverError, BadInputError
 from archiver.package import (
@@ -35,6 +36,7 @@ from archiver.package import (
     VOLUME,
     CaseInfo,
     Retention,
+    acts_case_id,
     case_id_for,
     manifest_bytes,
     metadata_bytes,
@@ -43,7 +45,7 @@ from archiver.package import (
 )
 from archiver.pdfa import PdfaVariant, page_count
 from archiver.serialize import document_bytes
-from archiver.storage import OcflRepository, StorageError
+from archiver.storage import Code, Finding, ObjectCheck, OcflRepository, Repository, StorageError
 from archiver.storage.ocfl import check_id
 from signing import KeySigner, SignatureRequest, sign_pdf
 from signing.detached import check_seal, seal_bytes
@@ -201,7 +203,12 @@ def _case_info(volume: Volume, school_name: str, period_id: str | None) -> CaseI
 
 
 def case_files(archive: Archive, info: CaseInfo, version: int, pdf: bytes, source: bytes) -> dict[str, bytes]:
-    files = {VOLUME: pdf, SOURCE: source, METADATA: metadata_bytes(info, version, archive.clock())}
+    return sealed_files(archive, info, version, {VOLUME: pdf, SOURCE: source})
+
+
+def sealed_files(archive: Archive, info: CaseInfo, version: int, content: Mapping[str, bytes]) -> dict[str, bytes]:
+    """A version's files: its content, metadata.json, and the manifest of them with its e-seal."""
+    files = {**content, METADATA: metadata_bytes(info, version, archive.clock())}
     manifest = manifest_bytes(info.case_id, version, files)
     files[MANIFEST] = manifest
     files[SEAL] = seal_bytes(manifest, archive.eseal)
@@ -324,7 +331,12 @@ def record_version(
             session.add(case)
         case.status = "awaiting_signature" if awaiting_signature else "archived"
         case.head_version = version
-        case.sheets = info.sheets
+        # The catalog's row says what the head's sealed metadata says (verify compares them).
+        case.sheets, case.title, case.academic_year = info.sheets, info.title, info.academic_year
+        case.class_id, case.class_name, case.period_id = info.class_id, info.class_name, info.period_id
+        case.retention_class, case.closed_on = info.retention.retention_class, info.retention.closed_on
+        case.retain_until, case.legal_hold, case.superseded_by = (
+            info.retention.retain_until, info.legal_hold, info.superseded_by)  # fmt: skip
         row = CaseVersion(
             case=case, number=version, message=action, user=user, created_at=now, inventory_sha512=inventory_sha512
         )
@@ -456,28 +468,95 @@ def read_intact(archive: Archive, case_id: str, version: int | None = None) -> d
         if version is None:
             raise ArchiveError(f"no case {case_id} in the catalog")
     for repository in archive.repositories:
-        try:
-            stored = repository.version(case_id, version)
-            if stored is None:
-                continue
-            files = {path: repository.read(case_id, path, stored.version) for path in stored.sha256}
-        except StorageError:
-            continue
-        if _intact(archive, files, case_id, version):
+        files = intact_files(archive, repository, case_id, version)
+        if files is not None:
             return files
     raise ArchiveError(f"{case_id}: no repository holds an intact copy; run `archiver verify` and `archiver repair`")
 
 
-def reconcile(archive: Archive, case_id: str, user: str) -> int | None:
+def intact_files(archive: Archive, repository: Repository, case_id: str, version: int) -> dict[str, bytes] | None:
+    """A version's files from one repository when they match its sealed manifest; otherwise None."""
+    try:
+        stored = repository.version(case_id, version)
+        if stored is None:
+            return None
+        files = {path: repository.read(case_id, path, stored.version) for path in stored.sha256}
+    except StorageError:
+        return None
+    return files if _intact(archive, files, case_id, version) else None
+
+
+def sealed_act_names(archive: Archive, school_id: str, case_id: str) -> bool:
+    """Whether a sealed disposal act in the school's acts case names `case_id` (newest first)."""
+    acts = acts_case_id(school_id)
+    for repository in archive.repositories:
+        try:
+            head = repository.head(acts)
+        except StorageError:
+            continue
+        for number in range(head.number if head is not None else 0, 0, -1):
+            files = intact_files(archive, repository, acts, number)
+            try:
+                if files is not None and json.loads(files[SOURCE]).get("case") == case_id:
+                    return True
+            except (KeyError, ValueError, AttributeError):
+                continue
+    return False
+
+
+# The audit actions that record a stored version of a case (`record_version`: details["version"]).
+VERSION_ACTIONS = ("archive", "sign", "supersede", "hold", "release", "act", "checkpoint")
+
+
+def audited_versions(archive: Archive, case_id: str | None = None) -> dict[str, int]:
+    """The newest version of each case (or of one) that the audit trail records as stored."""
+    query = select(AuditEvent.object, AuditEvent.details).where(
+        AuditEvent.action.in_(VERSION_ACTIONS), AuditEvent.outcome == "success"
+    )
+    if case_id is not None:
+        query = query.where(AuditEvent.object == case_id)
+    newest: dict[str, int] = {}
+    with archive.catalog.transaction() as session:
+        for obj, details in session.execute(query):
+            number = details.get("version") if isinstance(details, dict) else None
+            if isinstance(number, int) and number > newest.get(obj, 0):
+                newest[obj] = number
+    return newest
+
+
+def refuse_rollback_of_audited(archive: Archive, case_id: str, head: int | None) -> None:
+    """A version beyond the catalog's head that the audit trail records was stored and recorded: the catalog
+    was set back, not a run interrupted. Nothing is set aside then."""
+    recorded = audited_versions(archive, case_id).get(case_id, 0)
+    if recorded > (head or 0):
+        raise ArchiveError(
+            f"{case_id}: the audit trail records v{recorded}, the catalog's head is "
+            f"{f'v{head}' if head else 'none'}: the catalog was set back; nothing is set aside (`archiver verify`)"
+        )
+
+
+def _presence(repository: OcflRepository, case_id: str) -> ObjectCheck:
+    """Whether the repository holds the object, as a check with no findings (nothing else is looked at)."""
+    try:
+        head = repository.head(case_id)
+    except StorageError as exc:
+        problem = Finding(case_id, repository.name, None, Code.INVENTORY, exc.message)
+        return ObjectCheck(case_id, repository.name, (problem,), True, None)
+    return ObjectCheck(case_id, repository.name, (), head is not None, head.number if head else None)
+
+
+def reconcile(archive: Archive, case_id: str, user: str, *, thorough: bool = True) -> int | None:
     """Before a new version is written: every repository at the catalog's head, and sound. Versions an
     interrupted run left beyond it (in one repository or all) are set aside into quarantine, never built
     upon; an object the catalog does not know is set aside whole. A copy behind the catalog, or damaged,
     is for `archiver repair`: refused before anything is written. Returns the catalog's head (None: no
-    such case)."""
+    such case). Not `thorough`: without checking every file of each copy (the audit case, which grows by a
+    version with every run; `verify` checks it like any case)."""
     head = catalog_head(archive, case_id)
+    refuse_rollback_of_audited(archive, case_id, head)
     for repository in archive.repositories:
         leftover = None
-        check = repository.verify_object(case_id)
+        check = repository.verify_object(case_id) if thorough else _presence(repository, case_id)
         if head is None:
             if check.present:
                 leftover = repository.set_aside(case_id, reason="an object left by an interrupted run")
@@ -490,7 +569,7 @@ def reconcile(archive: Archive, case_id: str, user: str) -> int | None:
                 leftover = repository.roll_back(case_id, head, reason="a version left by an interrupted run")
             except StorageError as exc:
                 raise ArchiveError(exc.message) from None
-            if leftover is not None:
+            if leftover is not None and thorough:
                 check = repository.verify_object(case_id)
             if not check.ok:
                 raise ArchiveError(
@@ -518,9 +597,27 @@ def new_version(
 ) -> int:
     """Store a new version of a case in every repository, read it back, and record it (the caller holds
     the case's lock). Leftovers of an interrupted run are set aside first."""
-    head = reconcile(archive, info.case_id, user)
+    return new_version_of(archive, info, {VOLUME: pdf, SOURCE: source}, user, action, message,
+                          awaiting_signature=awaiting_signature, also=also)  # fmt: skip
+
+
+def new_version_of(
+    archive: Archive,
+    info: CaseInfo,
+    content: Mapping[str, bytes],
+    user: str,
+    action: str,
+    message: str,
+    *,
+    awaiting_signature: bool,
+    also: Callable[[Session], None] | None = None,
+    reconciled: bool = False,
+) -> int:
+    """`new_version` with any content files (a checkpoint has no volume); `reconciled`: the caller has just
+    reconciled the case under its lock."""
+    head = catalog_head(archive, info.case_id) if reconciled else reconcile(archive, info.case_id, user)
     version = (head or 0) + 1
-    files = case_files(archive, info, version, pdf, source)
+    files = sealed_files(archive, info, version, content)
     written = store_version(archive, info.case_id, files, user, message)
     record_version(archive, info, version, files, user, action, awaiting_signature, also, written)
     return version

@@ -1,19 +1,24 @@
 """Rebuilding a lost catalog from a repository: every object's versions, files, digests, signatures and
 retention come back from the repository (through its interface) and each version's metadata.json. Only
-objects the repository finds sound and whose head version matches its sealed manifest are adopted; the
-rest are reported. The audit trail starts anew with the rebuild."""
+objects the repository finds sound and every version of which matches its sealed manifest are adopted; the
+rest are reported. The users and their certificates come back from the registry sealed with the latest
+audit checkpoint; nobody becomes an admin by rebuilding (without a sealed registry, root or the service
+account registers the first admin). The audit trail starts anew with the rebuild, naming the chains of the
+checkpoints found, so that `verify` can tell a rebuilt trail from a replaced one."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from archiver.catalog.models import Case, CaseVersion, Copy, Document, Signature, User
+from archiver.checkpoints import chains_in, latest_registry
 from archiver.errors import BadInputError
 from archiver.package import METADATA, ROLES, VOLUME
 from archiver.pdfa import page_count
-from archiver.pipeline import Archive, ArchiveError, info_of, read_intact
+from archiver.pipeline import Archive, info_of, intact_files
+from archiver.registry import restore
 from archiver.storage import Repository, StorageError
 
 
@@ -21,33 +26,37 @@ from archiver.storage import Repository, StorageError
 class Rebuilt:
     cases: int
     skipped: tuple[str, ...]  # "object: why"
+    users: int = 0  # users restored from the sealed registry
 
 
 def rebuild_catalog(archive: Archive, source: Repository, user: str) -> Rebuilt:
     """Fill an empty catalog from `source`."""
     with archive.catalog.transaction() as session:
-        if session.query(Case).count():
+        if session.query(Case).count() or session.query(User).count():
             raise BadInputError("the catalog is not empty: rebuild fills a new, empty catalog")
     now = archive.clock()
     skipped: list[str] = []
     count = 0
+    heads: dict[str, dict[str, bytes]] = {}
     with archive.catalog.transaction() as session:
-        if session.get(User, user) is None:
-            session.add(User(name=user, role="admin", created_at=now))
         for object_id in source.object_ids():
             check = source.verify_object(object_id)
             if not check.ok or check.head is None:
                 skipped.append(f"{object_id}: {check.findings[0] if check.findings else 'cannot be read'}")
                 continue
+            sealed = [intact_files(archive, source, object_id, n) for n in range(1, check.head + 1)]
+            broken = [n for n, files in enumerate(sealed, 1) if files is None]
+            if broken:
+                skipped.append(f"{object_id}: version v{broken[0]} does not match its sealed manifest")
+                continue
+            head_files = sealed[-1]
+            assert head_files is not None
             try:
-                head_files = read_intact(_only(archive, source), object_id, check.head)
                 info = info_of(head_files)
-            except (StorageError, ValueError, KeyError, TypeError) as exc:
-                skipped.append(f"{object_id}: {getattr(exc, 'message', None) or 'its metadata cannot be read'}")
+            except (ValueError, KeyError, TypeError, AttributeError):
+                skipped.append(f"{object_id}: its sealed metadata cannot be read")
                 continue
-            except ArchiveError as exc:  # no copy matches its sealed manifest
-                skipped.append(f"{object_id}: {exc.message}")
-                continue
+            heads[object_id] = head_files
             roles = [s.get("role") for s in info.signatures]
             if info.kind in ("class_year", "summary") and "director" not in roles:
                 status = "awaiting_signature"
@@ -92,11 +101,14 @@ def rebuild_catalog(archive: Archive, source: Repository, user: str) -> Rebuilt:
                     if there is not None and there.number >= number:
                         session.add(Copy(version=row, repository=repository.name, verified_at=now, status="unverified"))
             count += 1
+        ids = sorted(heads)
+        chains = chains_in(archive, ids, heads.get)
+        archive.catalog.earlier_chains = tuple(sorted(chains))  # the checkpoint this run seals names them
         archive.catalog.record(session, user, "catalog rebuild", source.name, "success",
-                               {"cases": count, "skipped": skipped[:50]})  # fmt: skip
-    return Rebuilt(count, tuple(skipped))
-
-
-def _only(archive: Archive, source: Repository) -> Archive:
-    """The archive seen through one repository (so the sealed copy read is the source's own)."""
-    return replace(archive, repositories=[source])  # type: ignore[list-item]
+                               {"cases": count, "skipped": skipped[:50], "earlier_chains": sorted(chains)})  # fmt: skip
+        sealed_registry = latest_registry(archive, ids, heads.get)
+        users = 0
+        if sealed_registry is not None:
+            record, _, case_id = sealed_registry
+            users = restore(archive.catalog, session, user, record, case_id)
+    return Rebuilt(count, tuple(skipped), users)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from archiver.pipeline import Archive
+from archiver.pipeline import Archive, ArchiveError, refuse_rollback_of_audited
 from archiver.storage import Code, Finding, StorageError
 from archiver.verify import CaseSnapshot, CopyResult, check_copy, snapshots, verify_archive
 
@@ -52,6 +52,10 @@ def _repair_copy(archive: Archive, user: str, snapshot: CaseSnapshot, name: str)
     if copy.status == "intact":
         return RepairResult(case, name, "repaired", "intact when repair reached it")
     if _only_ahead(copy, snapshot):
+        try:
+            refuse_rollback_of_audited(archive, case, snapshot.head_version)
+        except ArchiveError as exc:
+            return RepairResult(case, name, "failed", exc.message)
         try:
             aside = target.roll_back(case, snapshot.head_version, reason="versions left by an interrupted run")
         except StorageError:

@@ -14,6 +14,7 @@ stopped.
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import time
@@ -27,9 +28,11 @@ from sqlalchemy import select
 
 from archiver.assemble import workers
 from archiver.catalog.models import Case, CaseVersion, Copy
-from archiver.package import MANIFEST, SEAL, VOLUME, parse_manifest
+from archiver.checkpoints import checkpoint_findings
+from archiver.package import MANIFEST, METADATA, SEAL, VOLUME, parse_manifest
 from archiver.pdfa import page_count
-from archiver.pipeline import Archive
+from archiver.pipeline import Archive, audited_versions, sealed_act_names
+from archiver.registry import current, differences, replay
 from archiver.storage import NOT_IN_THE_COPY, Code, Finding, Repository, StorageError
 from signing import validate_pdf
 from signing.detached import check_seal
@@ -41,7 +44,7 @@ __all__ = ["CopyResult", "Finding", "VerifyReport", "check_copy", "snapshots", "
 class CopyResult:
     case_id: str
     repository: str
-    status: str  # intact, damaged, missing
+    status: str  # intact, damaged, missing (intact: nothing the copy itself is to blame for; see copy_problems)
     findings: tuple[Finding, ...]
     bytes_hashed: int = 0
     head: int | None = None  # the copy's head version, when it could be read
@@ -62,6 +65,7 @@ class CaseSnapshot:
     documents: dict[int, dict[str, tuple[str, str, int]]]  # version -> path -> (sha256, sha512, size)
     signatures: int  # signatures the head volume must carry
     inventories: dict[int, str] = field(default_factory=dict)  # version -> SHA-512 of its inventory as written
+    recorded: dict[str, Any] = field(default_factory=dict)  # what the catalog says that metadata.json seals
 
 
 @dataclass(frozen=True)
@@ -115,7 +119,24 @@ def snapshots(archive: Archive, case_id: str | None = None) -> list[CaseSnapshot
                     inventories[version.number] = version.inventory_sha512
                 if version.number == case.head_version:
                     signatures = len(version.signatures)
-            out.append(CaseSnapshot(case.id, case.head_version, case.sheets, documents, signatures, inventories))
+            recorded = {
+                "kind": case.kind,
+                "title": case.title,
+                "sheets": case.sheets,
+                "school": case.school_id,
+                "academic_year": case.academic_year,
+                "class.id": case.class_id,
+                "class.name": case.class_name,
+                "period": case.period_id,
+                "retention.class": case.retention_class,
+                "retention.closed_on": case.closed_on.isoformat(),
+                "retention.retain_until": case.retain_until.isoformat() if case.retain_until else None,
+                "legal_hold": bool(case.legal_hold),
+                "superseded_by": case.superseded_by,
+            }
+            out.append(
+                CaseSnapshot(case.id, case.head_version, case.sheets, documents, signatures, inventories, recorded)
+            )
     return out
 
 
@@ -140,20 +161,32 @@ def verify_archive(
     repositories = [r for r in archive.repositories if repository is None or r.name == repository]
     cases = snapshots(archive, case_id)
     jobs: list[tuple[Repository, CaseSnapshot]] = [(r, snapshot) for snapshot in cases for r in repositories]
-    whole = case_id is None and repository is None  # the storage roots and the audit trail too
+    whole = case_id is None and repository is None  # the storage roots and the audit trail too (also with --due)
     if due:
         jobs = _due_order(archive, jobs, overdue_only=budget is None)
     deadline = clock_start + budget.total_seconds() if budget is not None else None
     count = archive.workers or os.cpu_count() or 1
+    with archive.catalog.transaction() as session:
+        registry = replay(archive.catalog, session)
+        registry_problems = differences(registry, current(session))
+    signers = Signers(registry.fingerprints("eseal"), registry.fingerprints("director"))
     with workers(count) as pool:
-        results = list(_check_all(pool, 2 * count, jobs, archive.trust_roots, deep, deadline, progress))
+        results = list(_check_all(pool, 2 * count, jobs, archive.trust_roots, deep, deadline, progress, signers))
     findings = [f for result in results for f in result.findings]
     findings += _interrupted_disposals(archive, case_id)
+    recorded = audited_versions(archive, case_id)
+    for snapshot in cases:  # a head set back in the catalog: repair must not take the newer versions for leftovers
+        if recorded.get(snapshot.case_id, 0) > snapshot.head_version:
+            findings.append(Finding(snapshot.case_id, None, None, Code.CATALOG,
+                f"the audit trail records v{recorded[snapshot.case_id]}, the catalog's head is "
+                f"v{snapshot.head_version}: the catalog was set back"))  # fmt: skip
     if whole:
         known = {c.case_id for c in cases}
         for repo in repositories:
             findings += repo.verify_root(known)
         findings += [Finding("audit", None, None, Code.AUDIT, problem) for problem in archive.catalog.audit_problems()]
+        findings += [Finding("users", None, None, Code.REGISTRY, problem) for problem in registry_problems]
+        findings += checkpoint_findings(archive)
     _record(archive, user, results, record_copies)
     return VerifyReport(
         started, archive.clock(), user, len({r.case_id for r in results}) if due else len(cases), tuple(results),
@@ -167,8 +200,18 @@ def _interrupted_disposals(archive: Archive, case_id: str | None) -> list[Findin
         if case_id is not None:
             query = query.where(Case.id == case_id)
         ids = list(session.execute(query).scalars())
-    detail = "its disposal was interrupted (the act is stored): run `archiver dispose {}` again to complete it"
-    return [Finding(ident, None, None, Code.CATALOG, detail.format(ident)) for ident in ids]
+    with archive.catalog.transaction() as session:
+        schools = {c.id: c.school_id for c in session.execute(select(Case).where(Case.id.in_(ids))).scalars()}
+    found = []
+    for ident in ids:
+        if sealed_act_names(archive, schools[ident], ident):
+            detail = (
+                f"its disposal was interrupted (the act is stored): run `archiver dispose {ident}` again to complete it"
+            )
+        else:
+            detail = "the catalog says it is being disposed of, but no sealed act names it (the catalog was edited?)"
+        found.append(Finding(ident, None, None, Code.CATALOG, detail))
+    return found
 
 
 def carrier_warnings(repositories: Sequence[Repository]) -> list[str]:
@@ -229,6 +272,7 @@ def _check_all(
     deep: bool,
     deadline: float | None,
     progress: Callable[[int], None] | None,
+    signers: Signers,
 ) -> Iterator[CopyResult]:
     """Results in the order of `jobs`, `in_flight` at a time; with a deadline, no new job starts after it."""
     pending: dict[int, Future[CopyResult]] = {}
@@ -238,7 +282,7 @@ def _check_all(
     while index < len(jobs) or pending:
         while index < len(jobs) and len(pending) < in_flight and (deadline is None or time.monotonic() < deadline):
             repository, snapshot = jobs[index]
-            pending[index] = pool.submit(check_copy, repository, snapshot, roots, deep)
+            pending[index] = pool.submit(check_copy, repository, snapshot, roots, deep, signers)
             index += 1
         if not pending:
             break
@@ -283,7 +327,25 @@ def _record(archive: Archive, user: str, results: Sequence[CopyResult], record_c
             )  # fmt: skip
 
 
-def check_copy(repository: Repository, snapshot: CaseSnapshot, roots: list[bytes], deep: bool = False) -> CopyResult:
+@dataclass(frozen=True)
+class Signers:
+    """The certificates (SHA-256 of the DER) that stand for each role: the school's e-seal, its directors."""
+
+    eseal: frozenset[str] = frozenset()
+    director: frozenset[str] = frozenset()
+
+    def allowed(self, field_name: str) -> frozenset[str] | None:
+        """The certificates that may fill a signature field (None: a field the archive does not make)."""
+        return {"eseal": self.eseal, "director": self.director}.get(field_name)
+
+
+def check_copy(
+    repository: Repository,
+    snapshot: CaseSnapshot,
+    roots: list[bytes],
+    deep: bool = False,
+    signers: Signers | None = None,
+) -> CopyResult:
     """Every check of one case's copy in one repository (runs in a worker process); never raises for damage."""
     case = snapshot.case_id
     check = repository.verify_object(case, deep=deep)
@@ -314,8 +376,9 @@ def check_copy(repository: Repository, snapshot: CaseSnapshot, roots: list[bytes
                 "the version's inventory differs from the one written (who, when or what was edited)")  # fmt: skip
     for number in sorted(check.versions):  # every version against its own sealed manifest
         if number <= head:
-            _check_sealed(repository, case, number, check.versions[number], roots, snapshot, add, number == head)
-    status = "intact" if not found else "damaged"
+            _check_sealed(repository, case, number, check.versions[number], roots, snapshot, add, number == head,
+                          signers or Signers())  # fmt: skip
+    status = "damaged" if any(f.code not in NOT_IN_THE_COPY for f in found) else "intact"
     return CopyResult(case, repository.name, status, tuple(found), check.bytes_hashed, check.head)
 
 
@@ -328,11 +391,16 @@ def _check_sealed(
     snapshot: CaseSnapshot,
     add: Callable[[str | None, Code, str], None],
     is_head: bool,
+    signers: Signers,
 ) -> None:
-    """A version against its sealed manifest; for the head also the volume's signatures, PDF/A and sheets."""
+    """A version against its sealed manifest; for the head also the sealed metadata against the catalog and
+    the volume's signatures, signers, PDF/A and sheets."""
     files: dict[str, bytes] = {}
     at = "" if is_head else f"v{head}/"
-    for logical in (MANIFEST, SEAL, VOLUME) if is_head else (MANIFEST, SEAL):
+    wanted = [MANIFEST, SEAL]
+    if is_head:
+        wanted += [METADATA] + ([VOLUME] if VOLUME in snapshot.documents.get(head, {VOLUME: ("", "", 0)}) else [])
+    for logical in wanted:
         if logical not in state:
             add(at + logical, Code.MISSING, f"version v{head} has no such file")
             continue
@@ -344,6 +412,9 @@ def _check_sealed(
         seal = check_seal(files[MANIFEST], files[SEAL], roots)
         if not seal.ok:
             add(at + SEAL, Code.SEAL, f"the sealed manifest does not verify: {seal.reason}")
+        elif seal.certificate_sha256 not in signers.eseal:
+            add(at + SEAL, Code.SIGNER, f"the manifest is sealed by {seal.signer!r}, whose certificate is not a "
+                "registered e-seal of the school")  # fmt: skip
         try:
             entries = parse_manifest(files[MANIFEST], case, head)
         except ValueError as exc:
@@ -357,16 +428,61 @@ def _check_sealed(
         for logical in sorted(set(state) - set(entries) - {MANIFEST, SEAL}):
             if entries:
                 add(at + logical, Code.MANIFEST, "a file the sealed manifest does not list")
+    if is_head and METADATA in files and state[METADATA][1] is not None:
+        _check_recorded(files[METADATA], snapshot, add)
     if is_head and VOLUME in files and state[VOLUME][1] is not None:
-        _check_volume(files[VOLUME], snapshot, roots, add)
+        _check_volume(files[VOLUME], snapshot, roots, add, signers)
 
 
-def _check_volume(pdf: bytes, snapshot: CaseSnapshot, roots: list[bytes], add: Callable[..., None]) -> None:
+def _check_recorded(metadata: bytes, snapshot: CaseSnapshot, add: Callable[..., None]) -> None:
+    """The catalog against the sealed metadata: retention, hold, supersession are decided by what was sealed."""
+    try:
+        sealed = sealed_fields(json.loads(metadata))
+    except (ValueError, TypeError, AttributeError, RecursionError):
+        add(METADATA, Code.MANIFEST, "the sealed metadata cannot be read")
+        return
+    for key, value in snapshot.recorded.items():
+        if key in sealed and sealed[key] != value:
+            add(METADATA, Code.CATALOG, f"the catalog says {key} = {value!r}, the sealed metadata {sealed[key]!r}")
+
+
+def sealed_fields(meta: Mapping[str, Any]) -> dict[str, Any]:
+    """metadata.json's fields that the catalog keeps, under the catalog's names."""
+    retention = meta.get("retention") or {}
+    klass = meta.get("class") or {}
+    return {
+        "kind": meta.get("kind"),
+        "title": meta.get("title"),
+        "sheets": meta.get("sheets"),
+        "school": (meta.get("school") or {}).get("id"),
+        "academic_year": meta.get("academic_year"),
+        "class.id": klass.get("id"),
+        "class.name": klass.get("name"),
+        "period": meta.get("period"),
+        "retention.class": retention.get("class"),
+        "retention.closed_on": retention.get("closed_on"),
+        "retention.retain_until": retention.get("retain_until"),
+        "legal_hold": bool(meta.get("legal_hold", False)),
+        "superseded_by": meta.get("superseded_by"),
+    }
+
+
+def _check_volume(
+    pdf: bytes, snapshot: CaseSnapshot, roots: list[bytes], add: Callable[..., None], signers: Signers
+) -> None:
     report = validate_pdf(pdf, roots)
     if report.indication != "PASSED":
         add(VOLUME, Code.SIGNATURE, f"{report.indication}/{report.sub_indication}: {report.reason}")
     elif snapshot.signatures and len(report.signatures) != snapshot.signatures:
         add(VOLUME, Code.SIGNATURE, f"{len(report.signatures)} signature(s), the catalog records {snapshot.signatures}")
+    for signature in report.signatures:
+        allowed = signers.allowed(signature.field_name)
+        if allowed is None:
+            add(VOLUME, Code.SIGNER, f"a signature in a field the archive does not make ({signature.field_name!r})")
+        elif signature.certificate_sha256 not in allowed:
+            role = "the school's e-seal" if signature.field_name == "eseal" else "a director"
+            add(VOLUME, Code.SIGNER, f"the {signature.field_name!r} signature is by {signature.signer!r}, whose "
+                f"certificate is not registered as {role}'s")  # fmt: skip
     if b"pdfaid:part" not in pdf:
         add(VOLUME, Code.PDFA, "the PDF/A identification is missing")
     try:

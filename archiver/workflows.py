@@ -26,7 +26,9 @@ from archiver.pipeline import (
     new_version,
     read_intact,
     remove_case,
+    sealed_act_names,
 )
+from archiver.registry import replay
 from archiver.render import html_to_pdf, render_html
 from archiver.roles import RefusedError
 from archiver.signature_mark import mark_pdf, signature_box_points
@@ -119,6 +121,7 @@ def sign_pending(
 ) -> list[CaseResult]:
     """The director signs every volume awaiting signature (or one), each as a new version of its case."""
     archive.check_repositories()
+    refuse_foreign_key(archive, director, user)
     with archive.catalog.transaction() as session:
         query = select(Case.id).where(Case.status == "awaiting_signature").order_by(Case.id)
         if case_id is not None:
@@ -179,6 +182,31 @@ def sign_pending(
     return results
 
 
+def refuse_foreign_key(archive: Archive, key: KeySigner, user: str) -> None:
+    """A director signs only with a certificate registered to them (`users add … --certificate`), valid now,
+    and never with the e-seal's key; a refusal is recorded and nothing is signed."""
+    now = archive.clock()
+    validity = key.certificate["tbs_certificate"]["validity"]
+    with archive.catalog.transaction() as session:
+        known = replay(archive.catalog, session).certificates.get(key.certificate_sha256)
+        reason = None
+        if known is not None and known.purpose == "eseal":
+            reason = "the key is the school's e-seal, not a director's signature"
+        elif known is None or known.user != user:
+            whose = f"registered to {known.user!r}" if known is not None else "not registered"
+            reason = (
+                f"the key's certificate ({key.common_name}, SHA-256 {key.certificate_sha256[:16]}…) is {whose}; "
+                f"an admin registers it: `archiver users add {user} --role director --certificate CERT.pem`"
+            )
+        elif not validity["not_before"].native <= now <= validity["not_after"].native:
+            reason = f"the key's certificate is not valid now (valid {validity['not_before'].native:%d.%m.%Y} – " \
+                     f"{validity['not_after'].native:%d.%m.%Y})"  # fmt: skip
+        if reason is not None:
+            archive.catalog.record(session, user, "sign", key.common_name, "refused", {"reason": reason})
+    if reason is not None:
+        raise RefusedError(f"refused: {reason}")
+
+
 @dataclass(frozen=True)
 class RetentionRow:
     case_id: str
@@ -193,7 +221,11 @@ class RetentionRow:
 
 def retention_rows(archive: Archive, today: date, due_only: bool = False) -> list[RetentionRow]:
     with archive.catalog.transaction() as session:
-        cases = session.execute(select(Case).where(Case.status != "disposed").order_by(Case.id)).scalars().all()
+        cases = (
+            session.execute(select(Case).where(Case.status != "disposed", Case.kind != "audit").order_by(Case.id))
+            .scalars()
+            .all()
+        )
         rows = [
             RetentionRow(
                 c.id,
@@ -210,42 +242,74 @@ def retention_rows(archive: Archive, today: date, due_only: bool = False) -> lis
     return [r for r in rows if r.due] if due_only else rows
 
 
-def set_hold(archive: Archive, case_id: str, hold: bool, user: str) -> None:
-    with archive.catalog.transaction() as session:
-        case = session.get(Case, case_id)
-        if case is None or case.status == "disposed":
-            raise BadInputError(f"no case {case_id!r} in the catalog")
-        case.legal_hold = hold
-        archive.catalog.record(session, user, "hold" if hold else "release", case_id, "success")
+def set_hold(archive: Archive, case_id: str, hold: bool, user: str) -> int:
+    """Put a case on legal hold or release it: a new version whose sealed metadata says so (the catalog
+    follows), so the hold survives a lost catalog. Returns the new version's number."""
+    archive.check_repositories()
+    action = "hold" if hold else "release"
+    with archive.case_lock(case_id):
+        with archive.catalog.transaction() as session:
+            case = session.get(Case, case_id)
+            if case is None or case.status in ("disposed", "disposing"):
+                raise BadInputError(f"no case {case_id!r} in the catalog")
+            if case.kind == "audit":
+                raise BadInputError(f"{case_id} is the audit trail's own record: it is kept permanently")
+            status_before = case.status
+        files = read_intact(archive, case_id)
+        info = info_of(files)
+        if info.legal_hold == hold:
+            raise BadInputError(f"{case_id} is {'already' if hold else 'not'} on legal hold (as sealed)")
+
+        def follow(session: Session) -> None:
+            row = session.get(Case, case_id)
+            assert row is not None
+            row.legal_hold = hold
+            row.status = status_before
+
+        message = "Наложен запрет на уничтожение (legal hold)" if hold else "Снят запрет на уничтожение"
+        return new_version(archive, replace(info, legal_hold=hold), files[VOLUME], files[SOURCE], user, action,
+                           message, awaiting_signature=status_before == "awaiting_signature", also=follow)  # fmt: skip
 
 
 def dispose(archive: Archive, case_id: str, user: str, today: date) -> str:
     """Remove a case whose retention has ended from every repository, with a sealed disposal act.
 
-    Two steps that a re-run completes: the act is stored and the case marked "disposing" in one catalog
-    transaction; then the case is removed from every repository and marked "disposed".
+    Retention and hold are decided by the sealed metadata of an intact copy, never by the catalog alone: a
+    catalog that disagrees with it is refused before anything is touched. Two steps that a re-run
+    completes: the act is stored and the case marked "disposing" in one catalog transaction; then the case
+    is removed from every repository and marked "disposed".
     """
     archive.check_repositories()
     with archive.case_lock(case_id):
         with archive.catalog.transaction() as session:
             case = session.get(Case, case_id)
-            if case is None or case.status == "disposed":
+            if case is None:
                 raise BadInputError(f"no case {case_id!r} in the catalog")
-            reason = None
-            if case.status == "disposing":
-                pass  # the act exists: an interrupted disposal is completed
-            elif case.legal_hold:
-                reason = "the case is under legal hold"
-            elif case.retain_until is None:
-                reason = f"its retention ({case.retention_class}) has not ended"
-            elif case.retain_until > today:
-                reason = f"its retention ends on {case.retain_until.isoformat()}; it may be destroyed from then"
-            if reason is not None:
-                archive.catalog.record(session, user, "dispose", case_id, "refused", {"reason": reason})
+            if case.status == "disposed":  # a re-run of a disposal that completed: nothing left to do
+                return acts_case_id(case.school_id)
             disposing = case.status == "disposing"
-            record = _case_record(case)
+            catalog_says = (case.retention_class, case.retain_until, bool(case.legal_hold), case.kind)
             school_id, year = case.school_id, case.academic_year
+        reason = None
+        record: dict[str, Any] = {}
+        try:
+            sealed: CaseInfo | None = info_of(read_intact(archive, case_id))
+        except ArchiveError as exc:
+            sealed = None
+            missing = exc.message
+        if disposing:  # completed only when a sealed act names the case (not because the catalog says so)
+            if not sealed_act_names(archive, school_id, case_id):
+                reason = "the catalog says its disposal was interrupted, but no sealed act names it (`archiver verify`)"
+            elif sealed is not None:  # what is left of it is still judged by its sealed metadata
+                reason = _retention_refusal(sealed, catalog_says, today)
+        elif sealed is None:
+            reason = f"no intact copy to check its sealed retention against ({missing})"
+        else:
+            reason = _retention_refusal(sealed, catalog_says, today)
+            record = _case_record(sealed)
         if reason is not None:
+            with archive.catalog.transaction() as session:
+                archive.catalog.record(session, user, "dispose", case_id, "refused", {"reason": reason})
             raise RefusedError(f"refused to dispose of {case_id}: {reason}")
         act_case = acts_case_id(school_id)
         if not disposing:
@@ -259,16 +323,37 @@ def dispose(archive: Archive, case_id: str, user: str, today: date) -> str:
     return act_case
 
 
-def _case_record(case: Case) -> dict[str, Any]:
+def _retention_refusal(sealed: CaseInfo, catalog_says: tuple[Any, ...], today: date) -> str | None:
+    """Why the case may not be destroyed today by its sealed metadata (and a catalog that agrees), or None."""
+    sealed_says = (sealed.retention.retention_class, sealed.retention.retain_until, sealed.legal_hold, sealed.kind)
+    if sealed_says != catalog_says:
+        names = ("retention class", "retain until", "legal hold", "kind")
+        diff = "; ".join(f"{n}: catalog {c!s}, sealed {v!s}" for n, c, v in zip(names, catalog_says, sealed_says,
+                                                                                 strict=True) if c != v)  # fmt: skip
+        return f"the catalog disagrees with the sealed metadata ({diff}); run `archiver verify`"
+    if sealed.kind in ("acts", "audit"):
+        return f"a case of kind {sealed.kind!r} is kept permanently"
+    if sealed.legal_hold:
+        return "the case is under legal hold"
+    if sealed.retention.retain_until is None:
+        return f"its retention ({sealed.retention.retention_class}) has not ended"
+    if sealed.retention.retain_until > today:
+        until = sealed.retention.retain_until.isoformat()
+        return f"its retention ends on {until}; it may be destroyed from then"
+    return None
+
+
+def _case_record(case: CaseInfo) -> dict[str, Any]:
+    """What the act says of the case it disposes of: from its sealed metadata."""
     return {
-        "case": case.id,
+        "case": case.case_id,
         "title": case.title,
         "kind": case.kind,
         "academic_year": case.academic_year,
         "sheets": case.sheets,
-        "retention_class": case.retention_class,
-        "closed_on": case.closed_on.isoformat(),
-        "retain_until": case.retain_until.isoformat() if case.retain_until else None,
+        "retention_class": case.retention.retention_class,
+        "closed_on": case.retention.closed_on.isoformat(),
+        "retain_until": case.retention.retain_until.isoformat() if case.retention.retain_until else None,
     }
 
 
@@ -306,7 +391,10 @@ def _store_act(archive: Archive, school_id: str, year: str, record: dict[str, An
 
 def status(archive: Archive, today: date) -> dict[str, Any]:
     with archive.catalog.transaction() as session:
-        counts = dict(session.execute(select(Case.status, func.count()).group_by(Case.status)).all())
+        counts = dict(
+            session.execute(select(Case.status, func.count()).where(Case.kind != "audit").group_by(Case.status)).all()
+        )
+        audit = session.execute(select(func.count(), func.max(Case.id)).where(Case.kind == "audit")).one()
         awaiting = list(
             session.execute(select(Case.id).where(Case.status == "awaiting_signature").order_by(Case.id)).scalars()
         )
@@ -324,6 +412,7 @@ def status(archive: Archive, today: date) -> dict[str, Any]:
         "due_for_disposal": int(due),
         "sheets": int(sheets),
         "verification": verification_status(archive),
+        "audit_checkpoints": {"cases": int(audit[0]), "latest": audit[1]},
     }
 
 

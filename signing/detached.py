@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -18,6 +19,7 @@ class SealCheck:
     ok: bool
     reason: str
     signer: str | None
+    certificate_sha256: str | None = None  # of the sealing certificate (DER)
 
 
 def seal_bytes(data: bytes, key: KeySigner) -> bytes:
@@ -42,11 +44,13 @@ def check_seal(data: bytes, signature: bytes, trust_roots: Sequence[bytes]) -> S
         )
     except Exception as exc:
         return SealCheck(False, f"the seal cannot be read: {first_line(exc)}", None)
-    signer = status.signing_cert.subject.native.get("common_name") if status.signing_cert is not None else None
+    cert = status.signing_cert
+    signer = cert.subject.native.get("common_name") if cert is not None else None
+    fingerprint = hashlib.sha256(cert.dump()).hexdigest() if cert is not None else None
     if not status.intact:
         return SealCheck(False, "the sealed data was changed", signer)
     if not status.valid:
         return SealCheck(False, "the seal's signature does not verify", signer)
     if not status.trusted:
         return SealCheck(False, "the seal's certificate does not chain to a trusted root", signer)
-    return SealCheck(True, "intact", signer)
+    return SealCheck(True, "intact", signer, fingerprint)

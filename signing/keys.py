@@ -6,6 +6,7 @@ taken as bytes from the caller (prompt, file or environment) and are never store
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +32,11 @@ class KeySigner:
     @property
     def common_name(self) -> str:
         return str(self.certificate.subject.native.get("common_name", self.subject))
+
+    @property
+    def certificate_sha256(self) -> str:
+        """SHA-256 of the certificate (DER): the fingerprint the archive binds signers by."""
+        return hashlib.sha256(self.certificate.dump()).hexdigest()
 
     @property
     def serial_hex(self) -> str:

@@ -8,6 +8,7 @@ blob, a truncated file or a file that is not a PDF is a FAILED report with a rea
 
 from __future__ import annotations
 
+import hashlib
 import io
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -44,6 +45,7 @@ class SignatureReport:
     modification_level: str | None  # of later revisions: NONE, LTA_UPDATES, FORM_FILLING, ANNOTATIONS, OTHER
     modified_after_signing: bool
     long_term_data: bool  # validation data embedded (DSS)
+    certificate_sha256: str | None = None  # of the signer's certificate (DER): who signed, exactly
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -174,6 +176,7 @@ def _from_status(name: str, status: Any, has_dss: bool) -> SignatureReport:
         # annotations or content are not.
         modified_after_signing=modified and level in ("ANNOTATIONS", "OTHER"),
         long_term_data=has_dss,
+        certificate_sha256=hashlib.sha256(cert.dump()).hexdigest() if cert is not None else None,
     )
 
 

@@ -4,12 +4,14 @@ exit code kept apart as a user's shell would see them."""
 from __future__ import annotations
 
 import traceback
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 from click.testing import CliRunner
 
 from archiver.cli import cli
+from archiver.identity import SIMULATED, OsAccount
 
 
 @dataclass(frozen=True)
@@ -19,13 +21,22 @@ class Ran:
     stderr: str
 
 
+def account(login: str) -> OsAccount:
+    """An OS account as a separate process would see it (uid 0 for root only)."""
+    return OsAccount(login, 0 if login == "root" else 1000 + zlib.crc32(login.encode()) % 50000, "testhost")
+
+
 def run_cli(*args: str, config: Path | None = None, user: str | None = None) -> Ran:
+    """The CLI as OS account `user` would run it (default: the account running the tests)."""
     prefix: list[str] = []
     if config is not None:
         prefix += ["--config", str(config)]
-    if user is not None:
-        prefix += ["--as", user]
-    result = CliRunner().invoke(cli, [*prefix, *args], catch_exceptions=True)
+    token = SIMULATED.set(account(user)) if user is not None else None
+    try:
+        result = CliRunner().invoke(cli, [*prefix, *args], catch_exceptions=True)
+    finally:
+        if token is not None:
+            SIMULATED.reset(token)
     stderr = result.stderr
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         stderr += "".join(traceback.format_exception(result.exception))

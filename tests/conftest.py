@@ -97,10 +97,13 @@ def archived(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("archived") / "archive"
     config = directory / "archiver.toml"
     assert run_cli("init", "--dir", str(directory), user="admin").returncode == 0
-    for name, role in (("director", "director"), ("archivist", "archivist"), ("auditor", "auditor")):
-        assert run_cli("users", "add", name, "--role", role, config=config, user="admin").returncode == 0
-    assert run_cli("archive", "year", str(SMALL_SCHOOL), config=config, user="admin").returncode == 0
     pki = directory / "pki"
+    users = [("director", "director", "--certificate", str(pki / "director.pem")), ("archivist", "archivist"),
+             ("auditor", "auditor"), ("operator", "admin", "--os-user", "root")]  # fmt: skip
+    for name, role, *extra in users:  # operator: the tests' own OS account (root), for commands run as processes
+        added = run_cli("users", "add", name, "--role", role, *extra, config=config, user="admin")
+        assert added.returncode == 0, added.stderr
+    assert run_cli("archive", "year", str(SMALL_SCHOOL), config=config, user="admin").returncode == 0
     signed = run_cli("sign", "--pending", "--key", str(pki / "director.p12"), "--passphrase-file",
                      str(pki / "director.passphrase"), config=config, user="director")  # fmt: skip
     assert signed.returncode == 0, signed.stderr

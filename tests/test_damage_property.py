@@ -413,7 +413,8 @@ def _damage_is_found_and_repaired(
         _validate_ocfl(site / "repositories" / repo)
     for case in cases:
         assert after[("primary", case)] == after[("secondary", case)], (applied, case)
-        assert after[("primary", case)] == before[("primary", case)], (applied, case)  # the same bytes as before
+        if "~audit~" not in case:  # the audit trail's own case gains a checkpoint with every run
+            assert after[("primary", case)] == before[("primary", case)], (applied, case)  # the same bytes as before
     assert set(after) == {k for k in before}, (applied, sorted(set(after) ^ set(before)))
     if outside:
         assert _tree(site / "outside") == outside, "nothing is written through a link"

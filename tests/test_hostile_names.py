@@ -339,5 +339,6 @@ def test_archive_year_writes_nothing_for_hostile_names(
     assert _problem_paths(result) == ["classes[0].students[1].last_name", "classes[1].letter"]
     assert _files(directory / "repositories") == repositories, "no object, version or staging file"
     with sqlite3.connect(directory / "catalog.sqlite") as connection:
-        assert connection.execute("SELECT count(*) FROM cases").fetchone() == (0,)
-        assert connection.execute("SELECT count(*) FROM copies").fetchone() == (0,)
+        assert connection.execute("SELECT count(*) FROM cases WHERE kind != 'audit'").fetchone() == (0,)
+        copies = "SELECT count(*) FROM copies JOIN case_versions v ON v.id = version_id WHERE v.case_id = ?"
+        assert connection.execute(copies, ("school-2~2025-2026~c-5a~journal",)).fetchone() == (0,)

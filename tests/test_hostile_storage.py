@@ -191,6 +191,7 @@ def test_a_forged_older_version_inventory_stops_signing(archived: Path, tmp_path
             (CASE,),
         )
         db.execute("DELETE FROM case_versions WHERE case_id = ? AND number = 2", (CASE,))
+        db.execute("DELETE FROM audit_events WHERE action = 'sign' AND object = ?", (CASE,))  # v2 was never signed
     v1 = site / "repositories" / "primary" / CASE / "v1" / "inventory.json"
     data = json.loads(v1.read_bytes())
     data["versions"]["v1"]["message"] = "FORGED"

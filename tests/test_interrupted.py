@@ -11,6 +11,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -73,11 +74,21 @@ main()
 """
 
 
-def _renames(site: Path, *args: str, user: str) -> int:
-    """How many renames the command makes when nothing stops it (on a copy of the site)."""
-    trial = site.parent / f"{site.name}-count"
+def _renames(site: Path, *args: str, user: str, checkpoint: bool = True) -> int:
+    """How many renames the command makes when nothing stops it (on a copy of the site); without
+    `checkpoint`, those of its own work only (the audit checkpoint every run ends with left out)."""
+    trial = Path(tempfile.mkdtemp(prefix=f"{site.name}-count-", dir=site.parent)) / site.name  # one per call
     shutil.copytree(site, trial, symlinks=True)
-    return _run_killed(trial, 0, *args, user=user)
+    if checkpoint:
+        return _run_killed(trial, 0, *args, user=user)
+    import archiver.cli.opening
+
+    real = archiver.cli.opening.seal_checkpoint
+    archiver.cli.opening.seal_checkpoint = lambda *a, **k: None  # type: ignore[assignment]
+    try:
+        return _run_killed(trial, 0, *args, user=user)
+    finally:
+        archiver.cli.opening.seal_checkpoint = real
 
 
 def _agree(site: Path) -> None:
@@ -107,8 +118,9 @@ def _fresh(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
     assert run_cli("init", "--dir", str(site), user="admin").returncode == 0
     config = site / "archiver.toml"
     config.write_text(config.read_text().replace("workers = 0", "workers = 1"))
-    for user, role in (("director", "director"), ("archivist", "archivist")):
-        assert run_cli("users", "add", user, "--role", role, config=config, user="admin").returncode == 0
+    for user, role, *extra in (("director", "director", "--certificate", str(site / "pki" / "director.pem")),
+                               ("archivist", "archivist"), ("operator", "admin", "--os-user", "root")):  # fmt: skip
+        assert run_cli("users", "add", user, "--role", role, *extra, config=config, user="admin").returncode == 0
     return site
 
 
@@ -156,10 +168,17 @@ def _damaged(archived: Path, target: Path) -> Path:
     return target
 
 
-def _every_step(base: Path, tmp_path: Path, args: list[str], user: str, again: Callable[[Path], None]) -> int:
+def _every_step(
+    base: Path, tmp_path: Path, args: list[str], user: str, again: Callable[[Path], None], *, checkpoint: bool = False
+) -> int:
+    """Kill the command at each of its own renames, then run it again. The audit checkpoint every run ends
+    with is the same code whatever the command: its first and last renames here (`checkpoint`: all of
+    them, in the test for it)."""
     steps = _renames(base, *args, user=user)
-    assert steps > 0
-    for step in range(1, steps + 1):
+    work = _renames(base, *args, user=user, checkpoint=False)
+    assert steps > 0 and (work > 0 or checkpoint)
+    chosen = range(1, steps + 1) if checkpoint else sorted({*range(1, work + 1), min(work + 1, steps), steps})
+    for step in chosen:
         site = tmp_path / f"step-{step}"
         shutil.copytree(base, site, symlinks=True)
         _run_killed(site, step, *args, user=user)
@@ -181,7 +200,9 @@ def test_sign_killed_at_each_write_step(unsigned: Path, tmp_path: Path) -> None:
         done = run_cli(*_sign_args(site), config=site / "archiver.toml", user="director")
         assert done.returncode == 0, done.stderr
         with sqlite3.connect(site / "catalog.sqlite") as db:
-            assert db.execute("SELECT DISTINCT status, head_version FROM cases").fetchall() == [("archived", 2)]
+            assert db.execute("SELECT DISTINCT status, head_version FROM cases WHERE kind != 'audit'").fetchall() == [
+                ("archived", 2)
+            ]
 
     assert _every_step(unsigned, tmp_path, _sign_args(unsigned), "director", again) >= 8
 
@@ -206,6 +227,17 @@ def test_repair_killed_at_each_write_step(archived: Path, tmp_path: Path) -> Non
         assert done.returncode == 0, done.stdout + done.stderr
 
     assert _every_step(base, tmp_path, ["repair"], "archivist", again) >= 2
+
+
+def test_the_audit_checkpoint_killed_at_each_write_step(initialized: Path, tmp_path: Path) -> None:
+    """`users add` writes nothing to the repositories but its checkpoint: every one of its renames."""
+
+    def again(site: Path) -> None:
+        done = run_cli("users", "add", "teacher", "--role", "auditor", config=site / "archiver.toml", user="admin")
+        assert done.returncode == 0, done.stderr
+
+    args = ["users", "add", "teacher", "--role", "auditor"]
+    assert _every_step(initialized, tmp_path, args, "admin", again, checkpoint=True) >= 3
 
 
 def test_sign_killed_for_real_mid_write_is_completed_by_running_again(unsigned: Path, tmp_path: Path) -> None:
@@ -240,11 +272,10 @@ def _on_small_disk(site: Path, disk: Path) -> Path:
         (disk / name).mkdir(exist_ok=True)
         (site / "repositories" / name).symlink_to(disk / name)
     filler = disk / "filler"
-    with open(filler, "wb") as handle:
+    with open(filler, "wb", buffering=0) as handle:  # unbuffered: closing it has nothing left to write
         try:
             while True:
                 handle.write(b"\0" * (1 << 16))
-                handle.flush()
         except OSError:
             pass
     return filler

@@ -47,7 +47,8 @@ def _age_copies(site: Path, ages: dict[tuple[str, str], int]) -> None:
 
 
 def _checked(payload: dict[str, Any]) -> list[tuple[str, str]]:
-    return [(c["case"].rsplit("~", 1)[1], c["repository"]) for c in payload["copies"]]
+    """The copies of the school's cases a run checked (the audit trail's own case is checked too, with them)."""
+    return [(c["case"].rsplit("~", 1)[1], c["repository"]) for c in payload["copies"] if "~audit~" not in c["case"]]
 
 
 def test_due_checks_only_the_overdue_copies_oldest_first(site: Path) -> None:
@@ -56,7 +57,7 @@ def test_due_checks_only_the_overdue_copies_oldest_first(site: Path) -> None:
     assert _checked(_json(site, "verify", "--due")) == [("summary", "secondary"), ("journal", "primary")]
     assert _checked(_json(site, "verify", "--due")) == [], "the checks were recorded"
     status = _json(site, "status")["verification"]
-    assert status["primary"]["copies"] == 2 and status["primary"]["overdue"] == 0
+    assert status["primary"]["copies"] == 3 and status["primary"]["overdue"] == 0  # two cases and the audit case
 
 
 def test_a_budgeted_run_stops_in_time_and_the_next_continues(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -79,7 +80,7 @@ def test_a_budgeted_run_stops_in_time_and_the_next_continues(site: Path, monkeyp
         checked = _checked(run)
         assert checked, "a run starts at least one check"
         assert took < 1 + 2 + 1.5 * len(checked), "no check starts after the budget (±2 s)"
-        assert run["remaining"] == 4 - len(checked)
+        assert run["remaining"] == 6 - len(run["copies"])  # with the audit case's two copies, checked last
         fresh = [c for c in checked if c not in covered]
         assert fresh == oldest_first[len(covered) : len(covered) + len(fresh)], "the oldest not yet checked first"
         covered += fresh
@@ -103,14 +104,17 @@ def test_overdue_copies_show_in_status(site: Path) -> None:
 
 
 def test_the_auditor_may_verify_and_writes_only_the_audit_event(site: Path) -> None:
+    copies = ("SELECT copies.id, verified_at, status FROM copies JOIN case_versions v ON v.id = copies.version_id "
+              "WHERE v.case_id NOT LIKE 'archive~audit~%' ORDER BY copies.id")  # fmt: skip
     with sqlite3.connect(site / "catalog.sqlite") as db:
-        before = db.execute("SELECT id, verified_at, status FROM copies ORDER BY id").fetchall()
-        events = db.execute("SELECT COUNT(*) FROM audit_events").fetchone()[0]
+        before = db.execute(copies).fetchall()
+        events = db.execute("SELECT max(id) FROM audit_events").fetchone()[0]
     assert _cli(site, "verify", user="auditor").returncode == 0
     with sqlite3.connect(site / "catalog.sqlite") as db:
-        assert db.execute("SELECT id, verified_at, status FROM copies ORDER BY id").fetchall() == before
+        assert db.execute(copies).fetchall() == before
         audited = db.execute("SELECT user, action FROM audit_events WHERE id > ?", (events,)).fetchall()
-    assert audited == [("auditor", "verify")] * 4
+    # six copies (two of the audit case), then the checkpoint that anchors those events
+    assert audited == [("auditor", "verify")] * 6 + [("auditor", "checkpoint")]
 
 
 def test_same_device_is_warned_and_locations_are_reported(site: Path) -> None:

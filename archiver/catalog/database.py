@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -35,11 +36,28 @@ class CatalogError(ArchiverError):
     code = "catalog"
 
 
+@dataclass(frozen=True)
+class Sealed:
+    """The latest sealed checkpoint: the last event it covers, and the registry of users and certificates
+    sealed with it (archiver.registry: the record that counts, whatever the catalog's rows say)."""
+
+    head_id: int
+    registry: Any
+
+
 @dataclass
 class Catalog:
     engine: Engine
     sessions: sessionmaker[Session]
     clock: Clock
+    # Who is acting, recorded with every event: the OS account and host, and the admin acting for the user.
+    os_user: str | None = None
+    host: str | None = None
+    delegated_by: str | None = None
+    own_events: set[int] = field(default_factory=set)  # recorded by this process
+    sealed: Sealed | None = None  # None: no checkpoint exists (or none was read): the whole trail counts
+    earlier_chains: tuple[str, ...] = ()  # the chains a catalog rebuilt by this process follows
+    latest_checkpoint: Any = None  # archiver.checkpoints: the latest one this process read or sealed
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -68,13 +86,26 @@ class Catalog:
             details=printable(details or {}),
             previous_hash=head.last_hash,
             hash="",
+            os_user=self.os_user,
+            host=self.host,
+            delegated_by=self.delegated_by,
         )
         session.add(event_)
         session.flush()
         event_.hash = event_hash(event_)
         head.last_id = event_.id
         head.last_hash = event_.hash
+        self.own_events.add(event_.id)
         return event_
+
+    def chain_id(self) -> str:
+        """This audit chain's id (checkpoints name it; a rebuilt catalog starts a new chain)."""
+        with self.transaction() as session:
+            head = session.get(AuditHead, 1)
+            assert head is not None
+            if head.chain is None:
+                head.chain = str(uuid.uuid4())
+            return head.chain
 
     def audit_problems(self) -> list[str]:
         """Every break in the audit chain: an edited, deleted or inserted row is reported."""
@@ -108,6 +139,13 @@ def event_hash(item: AuditEvent) -> str:
             item.outcome,
             item.details,
             item.previous_hash,
+            # Who acted beyond the archive user: absent from events recorded before it was kept, so their
+            # hashes stay as they were; in every later event, a change to them breaks the chain.
+            *(
+                [item.os_user, item.host, item.delegated_by]
+                if (item.os_user, item.host, item.delegated_by) != (None, None, None)
+                else []
+            ),
         ],
         ensure_ascii=False,
         sort_keys=True,
@@ -133,7 +171,16 @@ def open_catalog(url: str, clock: Clock | None = None, *, migrate: bool = True) 
                 command.upgrade(config, "head")
         except SQLAlchemyError as exc:
             raise CatalogError(f"catalog {url!r} cannot be opened: {str(exc).splitlines()[0]}") from None
-    return Catalog(engine, sessionmaker(engine, expire_on_commit=False), clock or (lambda: datetime.now(UTC)))
+    from archiver.identity import current_account
+
+    account = current_account()
+    return Catalog(
+        engine,
+        sessionmaker(engine, expire_on_commit=False),
+        clock or (lambda: datetime.now(UTC)),
+        os_user=account.login,
+        host=account.host,
+    )
 
 
 def _immediate_transactions(engine: Engine) -> None:

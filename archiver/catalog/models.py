@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -19,6 +19,24 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(100), primary_key=True)
     role: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The operating-system account that acts as this user (the process's uid, never the environment).
+    os_user: Mapped[str | None] = mapped_column(String(100), unique=True, nullable=True)
+
+
+class Certificate(Base):
+    """A certificate the archive accepts for a role: a director's (bound to a user) or the e-seal's."""
+
+    __tablename__ = "certificates"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)  # of the DER
+    purpose: Mapped[str] = mapped_column(String(20))  # director, eseal
+    user_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    subject: Mapped[str] = mapped_column(Text)
+    serial: Mapped[str] = mapped_column(String(128))
+    not_before: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    not_after: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    der: Mapped[bytes] = mapped_column(LargeBinary)
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class Case(Base):
@@ -123,12 +141,17 @@ class AuditEvent(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     user: Mapped[str] = mapped_column(String(100))
-    action: Mapped[str] = mapped_column(String(40))
+    action: Mapped[str] = mapped_column(String(40), index=True)
     object: Mapped[str] = mapped_column(String(200))
     outcome: Mapped[str] = mapped_column(String(20))  # success, refused, failure
     details: Mapped[dict[str, Any]] = mapped_column(JSON)
     previous_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # Who, beyond the archive user: the OS account and host the command ran as, and the admin who acted on
+    # the user's behalf (`--as`). None in events recorded before they were kept.
+    os_user: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    host: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    delegated_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
 
 
 class AuditHead(Base):
@@ -139,3 +162,4 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     last_id: Mapped[int] = mapped_column(Integer)
     last_hash: Mapped[str] = mapped_column(String(64))
+    chain: Mapped[str | None] = mapped_column(String(36), nullable=True)  # this chain's id, named by checkpoints

@@ -102,6 +102,10 @@ def status_command(runtime: Runtime) -> None:
     lines.append(f"awaiting the director's signature: {len(data['awaiting_signature'])}")
     lines += [f"  {ident}" for ident in data["awaiting_signature"]]
     lines.append(f"due for disposal: {data['due_for_disposal']}")
+    checkpoints = data["audit_checkpoints"]
+    lines.append(
+        f"audit trail: sealed in {checkpoints['cases']} monthly case(s), the latest {checkpoints['latest'] or '—'}"
+    )
     for name, entry in data["verification"].items():
         where = f" ({entry['location']})" if entry["location"] else ""
         lines.append(
@@ -145,7 +149,10 @@ def retention_list(runtime: Runtime, due: bool) -> None:
 @click.argument("case_id")
 @click.pass_obj
 def retention_hold(runtime: Runtime, case_id: str) -> None:
-    """Put a case on legal hold: it is not destroyed, whatever its retention."""
+    """Put a case on legal hold: it is not destroyed, whatever its retention.
+
+    The hold is sealed in a new version of the case (its metadata.json), so it outlives the catalog.
+    """
     _set_hold(runtime, case_id, True)
 
 
@@ -158,11 +165,13 @@ def retention_release(runtime: Runtime, case_id: str) -> None:
 
 
 def _set_hold(runtime: Runtime, case_id: str, hold: bool) -> None:
-    archive_ = open_archive(runtime, need_key=False)
+    archive_ = open_archive(runtime)
     require(archive_.catalog, runtime.user, "retention", case_id)
-    set_hold(archive_, case_id, hold, runtime.user)
+    version = set_hold(archive_, case_id, hold, runtime.user)
     human = f"{case_id}: on legal hold" if hold else f"{case_id}: released from legal hold"
-    runtime.emit({"ok": True, "case": case_id, "legal_hold": hold}, human)
+    runtime.emit(
+        {"ok": True, "case": case_id, "legal_hold": hold, "version": version}, f"{human} (sealed in v{version})"
+    )
 
 
 @cli.command("dispose")

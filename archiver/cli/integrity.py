@@ -12,12 +12,13 @@ import click
 from archiver.catalog.models import Case
 from archiver.cli.main import Runtime, cli
 from archiver.cli.opening import open_archive
+from archiver.cli.outputs import refuse_archive_paths
 from archiver.cli.progress import Bar
 from archiver.errors import EXIT_PROBLEMS, ArchiverError, BadInputError
-from archiver.files import write_atomically
+from archiver.files import PRIVATE_FILE, write_atomically
 from archiver.pipeline import Archive
 from archiver.repair import repair
-from archiver.roles import require
+from archiver.roles import RefusedError, require
 from archiver.verify import snapshots, verify_archive
 
 
@@ -80,6 +81,8 @@ def verify(
     """
     if budget is not None and not due:
         raise click.UsageError("--budget goes with --due")
+    if report is not None:
+        refuse_archive_paths(runtime, report)
     archive = open_archive(runtime, need_key=report is not None)
     role = require(archive.catalog, runtime.user, "verify", case_id or "archive")
     _known_case(archive, case_id)
@@ -97,7 +100,7 @@ def verify(
     if report is not None:
         from archiver.verify_report import sealed_report
 
-        write_atomically(report, sealed_report(archive, result))
+        write_atomically(report, sealed_report(archive, result), mode=PRIVATE_FILE)  # names cases and people
     intact = sum(1 for c in result.copies if c.status == "intact")
     lines = [str(f) for f in result.findings]
     lines.append(
@@ -142,12 +145,22 @@ def catalog_group() -> None:
 def catalog_rebuild(runtime: Runtime, repository: str) -> None:
     """Rebuild a lost catalog (an empty one at the configured URL) from a repository's objects.
 
-    The users and the audit trail of the lost catalog cannot come back: the acting user becomes an
-    admin, and the new trail starts with the rebuild. Run `archiver verify` afterwards.
+    Only objects every version of which matches its sealed manifest are adopted. The users and their
+    certificates come back from the registry sealed with the latest audit checkpoint; nobody becomes an
+    admin by rebuilding. The audit trail of the lost catalog cannot come back: the new trail starts with
+    the rebuild. Run by root or the service account ([security] service_account); then `archiver verify`.
     """
+    from archiver.identity import current_account
     from archiver.rebuild import rebuild_catalog
 
+    account = current_account(runtime.config.security.service_account or None)
+    if not account.is_os_admin:
+        raise RefusedError(
+            f"refused: the OS account {account.login!r} may not rebuild the catalog (root or the service account "
+            "named in [security] service_account may)"
+        )
     archive = open_archive(runtime, need_key=False)
+    runtime.user = runtime.user or f"({account.login})"
     source = next((r for r in archive.repositories if r.name == repository), None)
     if source is None:
         raise BadInputError(
@@ -156,8 +169,16 @@ def catalog_rebuild(runtime: Runtime, repository: str) -> None:
     source.check()
     rebuilt = rebuild_catalog(archive, source, runtime.user)
     lines = [f"not adopted: {why}" for why in rebuilt.skipped]
-    lines.append(f"catalog rebuilt from {repository}: {rebuilt.cases} case(s), {len(rebuilt.skipped)} not adopted")
-    runtime.emit({"ok": not rebuilt.skipped, "cases": rebuilt.cases, "from": repository,
+    lines.append(
+        f"catalog rebuilt from {repository}: {rebuilt.cases} case(s), {len(rebuilt.skipped)} not adopted, "
+        f"{rebuilt.users} user(s) restored from the sealed registry"
+    )
+    if not rebuilt.users:
+        lines.append(
+            "no sealed registry of users was found: root or the service account registers the first admin "
+            "(`archiver users add NAME --role admin --os-user LOGIN`)"
+        )
+    runtime.emit({"ok": not rebuilt.skipped, "cases": rebuilt.cases, "from": repository, "users": rebuilt.users,
                   "skipped": list(rebuilt.skipped)}, "\n".join(lines))  # fmt: skip
     if rebuilt.skipped:
         raise ProblemsFound(f"{len(rebuilt.skipped)} object(s) were not adopted")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import getpass
 import json
 import os
 import platform
@@ -47,7 +46,8 @@ class Runtime:
     config_path: Path
     config_required: bool
     json: bool
-    user: str
+    as_user: str | None = None  # --as: an admin acting on this user's behalf
+    user: str = ""  # the archive user acting, once the archive is opened (archiver.roles.identify)
     _config: Config | None = None
 
     @property
@@ -290,13 +290,6 @@ def _one_line(error: BaseException, *, limit: int = INTERNAL_MESSAGE_LIMIT) -> s
         return "unknown error"
 
 
-def _default_user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
-
-
 @click.group(cls=ArchiverGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--config",
@@ -306,10 +299,17 @@ def _default_user() -> str:
     help=f"Configuration file (default: ./{DEFAULT_CONFIG_NAME}, or $ARCHIVER_CONFIG).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output on stdout.")
-@click.option("--as", "user", metavar="USER", default=None, help="The acting user (default: the OS user).")
+@click.option(
+    "--as",
+    "as_user",
+    metavar="USER",
+    default=None,
+    help="Act on USER's behalf (admins only; recorded). Otherwise the acting user is the archive user of the "
+    "OS account running the command.",
+)
 @click.version_option(__version__, prog_name="archiver")
 @click.pass_context
-def cli(ctx: click.Context, config_path: Path | None, as_json: bool, user: str | None) -> None:
+def cli(ctx: click.Context, config_path: Path | None, as_json: bool, as_user: str | None) -> None:
     """Archive of a school's electronic class journals: PDF/A volumes, signed, stored twice, verified.
 
     Exit codes: 0 done (all intact), 1 problems found or action refused, 2 bad input or usage, 3 internal error
@@ -318,7 +318,7 @@ def cli(ctx: click.Context, config_path: Path | None, as_json: bool, user: str |
     required = config_path is not None or "ARCHIVER_CONFIG" in os.environ
     if config_path is None:
         config_path = Path(os.environ.get("ARCHIVER_CONFIG", DEFAULT_CONFIG_NAME))
-    ctx.obj = Runtime(config_path, required, as_json, user or _default_user())
+    ctx.obj = Runtime(config_path, required, as_json, as_user)
 
 
 def main() -> None:

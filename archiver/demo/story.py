@@ -13,13 +13,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from archiver.catalog.models import User
+from archiver.checkpoints import seal_checkpoint
 from archiver.config import load_config
 from archiver.demo.generator import document_json, generate
+from archiver.identity import current_account
 from archiver.importers import load_export
 from archiver.initialize import initialize
-from archiver.opening import archive_from_config
+from archiver.opening import archive_from_config, registered_eseal
 from archiver.pipeline import Archive
+from archiver.registry import CertificateRecord, UserRecord, change
 from archiver.repair import repair
 from archiver.retrieval import export_bag
 from archiver.secrets import read_passphrase
@@ -43,27 +45,34 @@ class Story:
 
 def run_demo(directory: Path, students: int, say: Say) -> Story:
     story = Story(directory)
-    paths = initialize(directory, "admin")
+    admin = current_account().login  # the OS account running the demo is its admin, as with `archiver init`
+    paths = initialize(directory, admin)
     story.step(say, "archive initialised (TEST PKI, two repositories, SQLite catalog)", directory=str(directory))
     archive = _open(directory)
+    registered_eseal(archive, admin)
+    director = load_pkcs12(Path(paths["director_key"]).read_bytes(),
+                           read_passphrase(Path(paths["director_passphrase"])))  # fmt: skip
     with archive.catalog.transaction() as session:
         for name, role in (("director", "director"), ("archivist", "archivist"), ("auditor", "auditor")):
-            session.add(User(name=name, role=role, created_at=archive.clock()))
-    story.step(say, "users registered", admin="admin", director="director", archivist="archivist", auditor="auditor")
+            certificates = {}
+            if role == "director":  # the director's signing certificate is bound to the director
+                certificates = {director.certificate_sha256: (CertificateRecord("director", name),
+                                                              director.certificate.dump())}  # fmt: skip
+            change(archive.catalog, session, admin, "users add", name, users={name: UserRecord(role, name)},
+                   certificates=certificates)  # fmt: skip
+    story.step(say, "users registered", admin=admin, director="director", archivist="archivist", auditor="auditor")
 
     export_path = directory / "school.json"
     export_path.write_bytes(document_json(generate(students, 1)))
     export = load_export(export_path)
     story.step(say, "demo school generated", students=students, classes=len(export.classes))
 
-    quarter = archive_period(archive, export, export.period("q2"), (), "admin")
+    quarter = archive_period(archive, export, export.period("q2"), (), admin)
     story.step(say, "II quarter archived", cases=len(quarter), sheets=sum(c.sheets for c in quarter))
-    year = archive_year(archive, export, "admin")
+    year = archive_year(archive, export, admin)
     story.step(say, "year-end archive made, sealed and stored twice", cases=len(year),
                sheets=sum(c.sheets for c in year))  # fmt: skip
 
-    director = load_pkcs12(Path(paths["director_key"]).read_bytes(),
-                           read_passphrase(Path(paths["director_passphrase"])))  # fmt: skip
     signed = sign_pending(archive, director, "director")
     story.step(say, "the director signed the year-end volumes", signed=len(signed))
 
@@ -102,6 +111,8 @@ def run_demo(directory: Path, students: int, say: Say) -> Story:
     bag.validate()
     story.step(say, "auditor's BagIt package exported and validated with bagit", bag=str(bag_dir),
                files=len(list(bag.payload_entries())))  # fmt: skip
+    seal_checkpoint(archive, admin)
+    story.step(say, "the audit trail sealed into the repositories (a checkpoint of its chain)")
     story.steps.append({"ok": not again.findings and len(damaged.findings) > 0})
     archive.catalog.engine.dispose()
     return story

@@ -44,12 +44,14 @@ class Code(StrEnum):
     PDFA = "pdfa"
     SHEETS = "sheets"
     CATALOG = "catalog"  # the catalog disagrees with the repository
-    AUDIT = "audit"  # the audit trail's chain is broken
+    AUDIT = "audit"  # the audit trail's chain is broken, or disagrees with a sealed checkpoint
+    SIGNER = "signer"  # a signature by a certificate that does not stand for its role (e-seal, director)
+    REGISTRY = "registry"  # users, roles or certificates differ from their audited record
     CARRIER = "carrier"  # two repositories on one device
 
 
 # Findings a copy of the case cannot be blamed for: the catalog or the audit trail is what is wrong.
-NOT_IN_THE_COPY = frozenset({Code.CATALOG, Code.AUDIT, Code.CARRIER})
+NOT_IN_THE_COPY = frozenset({Code.CATALOG, Code.AUDIT, Code.CARRIER, Code.SIGNER, Code.REGISTRY})
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ raises `InventoryError` saying what is wrong.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -64,7 +65,13 @@ def sidecar_matches(raw: bytes, sidecar: bytes) -> bool:
 
 
 def parse_inventory(raw: bytes, object_id: str | None = None) -> Inventory:
-    """The inventory in `raw`, checked for shape and internal consistency."""
+    """The inventory in `raw`, checked for shape and internal consistency. The same bytes are read many
+    times in one run (head, version, read, check): parsed once (the result is never changed by callers)."""
+    return _parse(raw, object_id)
+
+
+@functools.lru_cache(maxsize=128)
+def _parse(raw: bytes, object_id: str | None) -> Inventory:
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
