@@ -14,8 +14,8 @@ from typing import Any
 
 from archiver.errors import ConfigError
 from archiver.files import unreadable
-from archiver.importers.base import DEFAULT_MAX_EXPORT_MB, InputLimits
-from archiver.pdfa import VARIANTS
+from archiver.ingest.importers.base import DEFAULT_MAX_EXPORT_MB, InputLimits
+from archiver.rendering.pdfa import VARIANTS
 
 DEFAULT_CONFIG_NAME = "archiver.toml"
 

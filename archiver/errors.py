@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from archiver.problems import Problem
+from archiver.ingest.problems import Problem
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1

@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 
 from archiver.demo.generator import generate, write_document
-from archiver.importers import load_export
-from archiver.validation import check_schema, check_semantics
+from archiver.ingest.importers import load_export
+from archiver.ingest.validation import check_schema, check_semantics
 
 
 def main() -> None:

@@ -14,11 +14,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from archiver.assemble import render_volume, workers
 from archiver.demo.generator import generate
 from archiver.documents.volumes import class_year_volume, summary_volume
-from archiver.model import build_export
-from archiver.pdfa import variant
+from archiver.ingest.model import build_export
+from archiver.rendering.pdfa import variant
+from archiver.rendering.volume import render_volume, workers
 
 
 def main() -> None:

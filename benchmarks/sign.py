@@ -15,12 +15,12 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from archiver.assemble import render_volume
 from archiver.demo.generator import generate
 from archiver.documents.volumes import class_year_volume, summary_volume
-from archiver.model import build_export
-from archiver.pdfa import page_count, variant
-from archiver.signature_mark import mark_pdf, signature_box_points
+from archiver.ingest.model import build_export
+from archiver.rendering.marks import mark_pdf, signature_box_points
+from archiver.rendering.pdfa import page_count, variant
+from archiver.rendering.volume import render_volume
 from signing import KeySigner, SignatureRequest, load_pkcs12, sign_pdf, validate_pdf
 from signing.pki import build_test_pki
 

@@ -18,7 +18,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from archiver.storage.checking import _hash
+from archiver.archive.storage.checking import _hash
 
 
 def main() -> None:

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from archiver.archive.identity import SIMULATED, OsAccount
 from archiver.cli import cli
-from archiver.identity import SIMULATED, OsAccount
 
 
 @dataclass(frozen=True)

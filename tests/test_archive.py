@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from archiver.catalog import open_catalog
+from archiver.archive.catalog import open_catalog
 from archiver.demo.generator import document_json, generate
 from signing import validate_pdf
 from tests.clirun import Ran, run_cli

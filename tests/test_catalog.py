@@ -7,7 +7,7 @@ import sys
 
 from sqlalchemy import text
 
-from archiver.catalog import open_catalog
+from archiver.archive.catalog import open_catalog
 
 
 def test_migrations_make_the_schema_and_can_run_again(catalog_url: str) -> None:
@@ -51,7 +51,7 @@ def test_last_rows_deleted_are_detected(catalog_url: str) -> None:
 def test_two_processes_appending_keep_one_chain(catalog_url: str) -> None:
     open_catalog(catalog_url).engine.dispose()
     code = (
-        "import sys; from archiver.catalog import open_catalog\n"
+        "import sys; from archiver.archive.catalog import open_catalog\n"
         "c = open_catalog(sys.argv[1], migrate=False)\n"
         "for n in range(40):\n"
         "    with c.transaction() as s:\n"

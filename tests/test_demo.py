@@ -14,7 +14,7 @@ from typing import Any
 from archiver.demo import calendar as cal
 from archiver.demo.curriculum import CURRICULUM
 from archiver.demo.generator import generate, period_value, round_half_up, write_document, year_value
-from archiver.validation import validate_document
+from archiver.ingest.validation import validate_document
 
 Doc = dict[str, Any]
 

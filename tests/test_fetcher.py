@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from archiver.pdfa import variant
-from archiver.render import ArchiveURLFetcher, RefusedURL, RenderError, html_to_pdf, templates_root
+from archiver.rendering.pages import ArchiveURLFetcher, RefusedURL, RenderError, html_to_pdf, templates_root
+from archiver.rendering.pdfa import variant
 
 
 @pytest.fixture

@@ -12,11 +12,11 @@ from fontTools.ttLib import TTFont
 from PIL import ImageChops
 from pypdf import PdfReader
 
-from archiver.assemble import render_part
 from archiver.documents.volumes import class_year_volume
-from archiver.fontmerge import _merge_programs, _read_widths
-from archiver.model import build_export
-from archiver.pdfa import DocumentInfo, join, variant
+from archiver.ingest.model import build_export
+from archiver.rendering.fonts import _merge_programs, _read_widths
+from archiver.rendering.pdfa import DocumentInfo, join, variant
+from archiver.rendering.volume import render_part
 from tests.test_visual import _png
 
 SMALL = Path(__file__).parent / "data" / "small_school.json"

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 
 from archiver.errors import InvalidExportError
-from archiver.importers import read_document
-from archiver.importers.json_export import parse_json
-from archiver.problems import Problem
-from archiver.validation import validate_document
+from archiver.ingest.importers import read_document
+from archiver.ingest.importers.json_export import parse_json
+from archiver.ingest.problems import Problem
+from archiver.ingest.validation import validate_document
 from tests.clirun import run_cli
 from tests.test_cli import SMALL, archiver
 

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from archiver.problems import show
-from archiver.validation import validate_document
-from archiver.validation.names import invisible_character, mixed_scripts, skeleton
+from archiver.ingest.problems import show
+from archiver.ingest.validation import validate_document
+from archiver.ingest.validation.names import invisible_character, mixed_scripts, skeleton
 from tests.clirun import Ran, run_cli
 
 Doc = dict[str, Any]

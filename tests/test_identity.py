@@ -164,9 +164,9 @@ def test_a_director_signs_only_with_their_own_certificate(unsigned: Path) -> Non
 def test_verify_finds_a_signature_by_the_wrong_key(unsigned: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A volume signed in the director's field with the e-seal's key (as a version of the archiver without
     the check would have let through) is a finding, not a signed volume."""
-    import archiver.workflows
+    import archiver.operations.workflows
 
-    monkeypatch.setattr(archiver.workflows, "refuse_foreign_key", lambda *args: None)
+    monkeypatch.setattr(archiver.operations.workflows, "refuse_foreign_key", lambda *args: None)
     assert _sign(unsigned, "eseal").returncode == 0
     status, problems = _verify(unsigned)
     wrong = [p for p in problems if p["code"] == "signer"]
@@ -262,9 +262,9 @@ def _rechain(site: Path) -> None:
     """Recompute every event's hash and the head, as someone who knows the formula would."""
     from sqlalchemy import select
 
-    from archiver.catalog import open_catalog
-    from archiver.catalog.database import GENESIS, event_hash
-    from archiver.catalog.models import AuditEvent, AuditHead
+    from archiver.archive.catalog import open_catalog
+    from archiver.archive.catalog.database import GENESIS, event_hash
+    from archiver.archive.catalog.models import AuditEvent, AuditHead
 
     catalog = open_catalog(f"sqlite:///{site / 'catalog.sqlite'}")
     with catalog.transaction() as session:
@@ -327,7 +327,7 @@ def test_every_run_that_writes_seals_a_checkpoint(site: Path) -> None:
 
 # -- sudo: a person reaching the service account acts as themselves ------------------------------------------
 
-_WHO = "from archiver.identity import current_account; a = current_account('nobody'); print(a.login, a.via, a.service)"
+_WHO = "from archiver.archive.identity import current_account; a = current_account('nobody'); print(a.login, a.via, a.service)"
 
 
 def _as_service_account_under(parent_name: str, parent_setpriv: list[str]) -> str:
@@ -355,7 +355,7 @@ def test_sudo_to_the_service_account_acts_for_the_person_who_ran_it() -> None:
 
 
 def test_a_process_that_merely_calls_itself_sudo_is_not_sudo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import archiver.identity
+    import archiver.archive.identity
 
     def process(pid: int, name: str, uids: str, parent: int) -> None:
         (tmp_path / str(pid)).mkdir()
@@ -364,9 +364,9 @@ def test_a_process_that_merely_calls_itself_sudo_is_not_sudo(tmp_path: Path, mon
     process(300, "python3", "65534\t65534\t65534\t65534", 200)
     process(200, "sudo", "4242\t4242\t4242\t4242", 100)  # not setuid root: anyone can name a process so
     process(100, "sudo", "1000\t0\t0\t0", 2)
-    monkeypatch.setattr(archiver.identity, "PROC", tmp_path)
-    assert archiver.identity.sudo_caller(200) is None  # the nearest "sudo" decides, and it is not sudo
-    assert archiver.identity.sudo_caller(100) == 1000
+    monkeypatch.setattr(archiver.archive.identity, "PROC", tmp_path)
+    assert archiver.archive.identity.sudo_caller(200) is None  # the nearest "sudo" decides, and it is not sudo
+    assert archiver.archive.identity.sudo_caller(100) == 1000
 
 
 # -- what a catalog editor tries next (from a review of the above) ---------------------------------------------
@@ -375,8 +375,8 @@ def test_a_process_that_merely_calls_itself_sudo_is_not_sudo(tmp_path: Path, mon
 def test_users_written_into_the_catalog_never_count(site: Path) -> None:
     """Rows and correctly chained audit events that make `mallory` an admin, written with the archive's own
     code: they are not the sealed registry, so mallory acts as nobody, before and after later runs seal."""
-    from archiver.catalog import open_catalog
-    from archiver.registry import UserRecord, change
+    from archiver.archive.catalog import open_catalog
+    from archiver.archive.registry import UserRecord, change
 
     catalog = open_catalog(f"sqlite:///{site / 'catalog.sqlite'}")
     catalog.os_user = "admin"

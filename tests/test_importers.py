@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from archiver import importers
 from archiver.errors import BadInputError, InvalidExportError
-from archiver.importers import InputLimits, load_export, read_document
+from archiver.ingest import importers
+from archiver.ingest.importers import InputLimits, load_export, read_document
 
 SMALL = Path(__file__).parent / "data" / "small_school.json"
 

@@ -81,14 +81,14 @@ def _renames(site: Path, *args: str, user: str, checkpoint: bool = True) -> int:
     shutil.copytree(site, trial, symlinks=True)
     if checkpoint:
         return _run_killed(trial, 0, *args, user=user)
-    import archiver.cli.opening
+    import archiver.cli.session
 
-    real = archiver.cli.opening.seal_checkpoint
-    archiver.cli.opening.seal_checkpoint = lambda *a, **k: None  # type: ignore[assignment]
+    real = archiver.cli.session.seal_checkpoint
+    archiver.cli.session.seal_checkpoint = lambda *a, **k: None  # type: ignore[assignment]
     try:
         return _run_killed(trial, 0, *args, user=user)
     finally:
-        archiver.cli.opening.seal_checkpoint = real
+        archiver.cli.session.seal_checkpoint = real
 
 
 def _agree(site: Path) -> None:

@@ -15,13 +15,13 @@ from typing import Any
 
 import pytest
 
-from archiver.assemble import RenderedVolume, render_volume, workers
 from archiver.documents import journal
 from archiver.documents.volumes import class_period_volume, class_year_volume, summary_volume
-from archiver.model import JournalExport, build_export
-from archiver.pdfa import variant
-from archiver.serialize import export_document
-from archiver.validation import validate_document
+from archiver.ingest.model import JournalExport, build_export
+from archiver.ingest.serialize import export_document
+from archiver.ingest.validation import validate_document
+from archiver.rendering.pdfa import variant
+from archiver.rendering.volume import RenderedVolume, render_volume, workers
 from tests.pdfcheck import fonts_without_embedding, page_texts, preflight, reader, runs, sheet_numbers, xmp_text
 
 Doc = dict[str, Any]
@@ -242,10 +242,10 @@ def test_same_bytes_in_another_process_and_with_workers(tmp_path: Path, year_3b:
     code = """
 import sys
 from pathlib import Path
-from archiver.assemble import render_volume, workers
+from archiver.rendering.volume import render_volume, workers
 from archiver.documents.volumes import class_year_volume
-from archiver.importers import load_export
-from archiver.pdfa import variant
+from archiver.ingest.importers import load_export
+from archiver.rendering.pdfa import variant
 export = load_export(Path("tests/data/small_school.json"))
 with workers(2) as pool:
     sys.stdout.buffer.write(render_volume(class_year_volume(export, export.classes[0]), variant("3b"), pool).pdf)

@@ -61,7 +61,7 @@ def test_due_checks_only_the_overdue_copies_oldest_first(site: Path) -> None:
 
 
 def test_a_budgeted_run_stops_in_time_and_the_next_continues(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import archiver.verify as verify
+    import archiver.operations.integrity as verify
 
     real = verify.check_copy
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from archiver.validation import check_schema, validate_document
+from archiver.ingest.validation import check_schema, validate_document
 
 Mutation = Callable[[dict[str, Any]], None]
 

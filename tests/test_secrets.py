@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from archiver.archive.keys import ENV_VARIABLE, read_passphrase
 from archiver.errors import BadInputError
-from archiver.secrets import ENV_VARIABLE, read_passphrase
 
 
 def test_file_comes_first_and_only_its_first_line_counts(tmp_path: Path) -> None:

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from archiver.archive.store import Archive
 from archiver.errors import BadInputError
-from archiver.pipeline import Archive
 from tests.clirun import run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -316,8 +316,8 @@ def _umask(mask: int) -> Iterator[None]:
 
 @pytest.fixture
 def archive(archive_copy: Path) -> Iterator[Archive]:
+    from archiver.archive.opening import archive_from_config
     from archiver.config import load_config
-    from archiver.opening import archive_from_config
 
     opened = archive_from_config(load_config(archive_copy / "archiver.toml", required=True), need_key=False)
     try:
@@ -331,7 +331,7 @@ def _modes(top: Path) -> dict[str, int]:
 
 
 def test_get_writes_private_files_into_a_private_directory(archive: Archive, tmp_path: Path) -> None:
-    from archiver.retrieval import retrieve
+    from archiver.operations.retrieval import retrieve
 
     out = tmp_path / "made" / "got"
     with _umask(0o022):
@@ -344,7 +344,7 @@ def test_get_writes_private_files_into_a_private_directory(archive: Archive, tmp
 
 
 def test_get_again_makes_replaced_files_private_and_never_follows_a_link(archive: Archive, tmp_path: Path) -> None:
-    from archiver.retrieval import retrieve
+    from archiver.operations.retrieval import retrieve
 
     out = tmp_path / "got"
     out.mkdir()
@@ -366,7 +366,7 @@ def test_get_again_makes_replaced_files_private_and_never_follows_a_link(archive
 def test_export_writes_a_private_bag(archive: Archive, tmp_path: Path, existing: bool) -> None:
     import bagit
 
-    from archiver.retrieval import export_bag
+    from archiver.operations.retrieval import export_bag
 
     place = tmp_path / "out"  # beside the archive's copy in tmp_path
     place.mkdir()
@@ -385,7 +385,7 @@ def test_export_writes_a_private_bag(archive: Archive, tmp_path: Path, existing:
 
 
 def test_export_refuses_what_it_would_overwrite(archive: Archive, tmp_path: Path) -> None:
-    from archiver.retrieval import export_bag
+    from archiver.operations.retrieval import export_bag
 
     place = tmp_path / "out"
     place.mkdir()

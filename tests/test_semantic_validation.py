@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from archiver.demo.generator import generate
-from archiver.validation import check_schema, check_semantics, validate_document
+from archiver.ingest.validation import check_schema, check_semantics, validate_document
 
 Doc = dict[str, Any]
 

@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from asn1crypto import x509
 
-from archiver.assemble import render_volume
 from archiver.documents.volumes import class_year_volume
-from archiver.model import build_export
-from archiver.pdfa import variant
-from archiver.signature_mark import mark_pdf, signature_box_points
+from archiver.ingest.model import build_export
+from archiver.rendering.marks import mark_pdf, signature_box_points
+from archiver.rendering.pdfa import variant
+from archiver.rendering.volume import render_volume
 from signing import SignatureRequest, load_pem, load_pkcs12, sign_pdf, validate_pdf
 from signing.errors import KeyError_
 from signing.pki import TestPki, build_test_pki

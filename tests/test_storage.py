@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from archiver.storage import OcflRepository, StorageError
+from archiver.archive.storage import OcflRepository, StorageError
 from tests.ocflcheck import validate_ocfl
 
 WHEN = datetime(2026, 6, 20, 12, 0, tzinfo=UTC)

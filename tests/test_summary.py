@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from archiver.documents.summary import StatsPage, SummaryPage, class_summary
-from archiver.model import build_export
-from archiver.validation import validate_document
+from archiver.ingest.model import build_export
+from archiver.ingest.validation import validate_document
 
 Doc = dict[str, Any]
 

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageChops
 
-from archiver.assemble import render_volume
 from archiver.documents.volumes import class_year_volume, summary_volume
-from archiver.model import build_export
-from archiver.pdfa import variant
+from archiver.ingest.model import build_export
+from archiver.rendering.pdfa import variant
+from archiver.rendering.volume import render_volume
 
 GOLDEN = Path(__file__).parent / "data" / "golden"
 SMALL = Path(__file__).parent / "data" / "small_school.json"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from archiver.cli import archiving, demo, demo_data, integrity, render, retrieval, setup, validate
+from archiver.cli import archiving, demo, demo_data, integrity, rendering, retrieval, setup, validate
 from archiver.cli.main import cli, main
 
-__all__ = ["archiving", "cli", "demo", "demo_data", "integrity", "main", "render", "retrieval", "setup", "validate"]
+__all__ = ["archiving", "cli", "demo", "demo_data", "integrity", "main", "rendering", "retrieval", "setup", "validate"]

@@ -8,15 +8,23 @@ from pathlib import Path
 
 import click
 
+from archiver.archive.keys import read_passphrase
+from archiver.archive.roles import require
+from archiver.archive.store import CaseResult
 from archiver.cli.main import Runtime, cli
-from archiver.cli.opening import load_key_file, open_archive
 from archiver.cli.progress import Bar
+from archiver.cli.session import load_key_file, open_archive
 from archiver.errors import BadInputError
-from archiver.importers import load_export
-from archiver.pipeline import CaseResult
-from archiver.roles import require
-from archiver.secrets import read_passphrase
-from archiver.workflows import archive_period, archive_year, dispose, retention_rows, set_hold, sign_pending, status
+from archiver.ingest.importers import load_export
+from archiver.operations.workflows import (
+    archive_period,
+    archive_year,
+    dispose,
+    retention_rows,
+    set_hold,
+    sign_pending,
+    status,
+)
 
 
 def _report(runtime: Runtime, results: list[CaseResult], verb: str) -> None:

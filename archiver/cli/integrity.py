@@ -9,17 +9,17 @@ from typing import Any, ClassVar
 
 import click
 
-from archiver.catalog.models import Case
+from archiver.archive.catalog.models import Case
+from archiver.archive.roles import RefusedError, require
+from archiver.archive.store import Archive
 from archiver.cli.main import Runtime, cli
-from archiver.cli.opening import open_archive
 from archiver.cli.outputs import refuse_archive_paths
 from archiver.cli.progress import Bar
+from archiver.cli.session import open_archive
 from archiver.errors import EXIT_PROBLEMS, ArchiverError, BadInputError
 from archiver.files import PRIVATE_FILE, write_atomically
-from archiver.pipeline import Archive
-from archiver.repair import repair
-from archiver.roles import RefusedError, require
-from archiver.verify import snapshots, verify_archive
+from archiver.operations.integrity import snapshots, verify_archive
+from archiver.operations.repair import repair
 
 
 class ProblemsFound(ArchiverError):
@@ -98,7 +98,7 @@ def verify(
         if not runtime.json:
             click.echo(f"archiver: warning: {warning}", err=True)
     if report is not None:
-        from archiver.verify_report import sealed_report
+        from archiver.operations.report import sealed_report
 
         write_atomically(report, sealed_report(archive, result), mode=PRIVATE_FILE)  # names cases and people
     intact = sum(1 for c in result.copies if c.status == "intact")
@@ -150,8 +150,8 @@ def catalog_rebuild(runtime: Runtime, repository: str) -> None:
     admin by rebuilding. The audit trail of the lost catalog cannot come back: the new trail starts with
     the rebuild. Run by root or the service account ([security] service_account); then `archiver verify`.
     """
-    from archiver.identity import current_account
-    from archiver.rebuild import rebuild_catalog
+    from archiver.archive.identity import current_account
+    from archiver.operations.rebuild import rebuild_catalog
 
     account = current_account(runtime.config.security.service_account or None)
     if not account.is_os_admin:

@@ -47,7 +47,7 @@ class Runtime:
     config_required: bool
     json: bool
     as_user: str | None = None  # --as: an admin acting on this user's behalf
-    user: str = ""  # the archive user acting, once the archive is opened (archiver.roles.identify)
+    user: str = ""  # the archive user acting, once the archive is opened (archiver.archive.roles.identify)
     _config: Config | None = None
 
     @property

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import click
 
+from archiver.archive.roles import require
 from archiver.cli.main import Runtime, cli
-from archiver.cli.opening import open_archive
 from archiver.cli.outputs import refuse_archive_paths
-from archiver.retrieval import export_bag, find_cases, retrieve
-from archiver.roles import require
+from archiver.cli.session import open_archive
+from archiver.operations.retrieval import export_bag, find_cases, retrieve
 
 
 @cli.command()

@@ -9,14 +9,21 @@ from typing import Any
 import click
 from sqlalchemy import select
 
-from archiver.catalog.models import Certificate, User
+from archiver.archive.catalog.models import Certificate, User
+from archiver.archive.identity import current_account
+from archiver.archive.registry import (
+    CertificateRecord,
+    LoadedCertificate,
+    UserRecord,
+    change,
+    load_certificates,
+    replay,
+)
+from archiver.archive.roles import ROLES, require
 from archiver.cli.main import Runtime, cli
 from archiver.errors import BadInputError
 from archiver.files import unreadable
-from archiver.identity import current_account
-from archiver.initialize import initialize
-from archiver.registry import CertificateRecord, LoadedCertificate, UserRecord, change, load_certificates, replay
-from archiver.roles import ROLES, require
+from archiver.operations.setup import initialize
 
 
 @cli.command()
@@ -37,8 +44,8 @@ def init(runtime: Runtime, directory: Path, service_account: str) -> None:
     """
     login = current_account(service_account or None).login
     payload = initialize(directory, login, service_account)
-    from archiver.storage import OcflRepository
-    from archiver.verify import carrier_warnings
+    from archiver.archive.storage import OcflRepository
+    from archiver.operations.integrity import carrier_warnings
 
     made = [OcflRepository(name, Path(path)) for name, path in payload["repositories"].items()]
     warnings = carrier_warnings(made)
@@ -83,7 +90,7 @@ def users_add(runtime: Runtime, name: str, role: str, os_user: str | None, certi
     When the archive has no admin on record (a catalog rebuilt without a sealed record of its users, or one
     made before users were bound to OS accounts), root or the configured service account registers one.
     """
-    from archiver.cli.opening import open_archive
+    from archiver.cli.session import open_archive
 
     login = os_user or name
     for what, value in (("user name", name), ("--os-user", login)):
@@ -140,7 +147,7 @@ def _certificates(paths: tuple[Path, ...], role: str) -> list[LoadedCertificate]
 @click.pass_obj
 def users_remove(runtime: Runtime, name: str) -> None:
     """Remove a user (admins only). Its certificates stay registered: the signatures made with them stand."""
-    from archiver.cli.opening import open_archive
+    from archiver.cli.session import open_archive
 
     archive = open_archive(runtime, need_key=False)
     require(archive.catalog, runtime.user, "users", name)
@@ -159,7 +166,7 @@ def users_remove(runtime: Runtime, name: str) -> None:
 @click.pass_obj
 def users_list(runtime: Runtime) -> None:
     """Every user with its role, OS account and signing certificates (admins only)."""
-    from archiver.cli.opening import open_archive
+    from archiver.cli.session import open_archive
 
     archive = open_archive(runtime, need_key=False)
     require(archive.catalog, runtime.user, "users", "list")
@@ -193,8 +200,8 @@ def users_list(runtime: Runtime) -> None:
 def users_eseal(runtime: Runtime) -> None:
     """Register the configured e-seal key's certificate as the school's (admins only; after the school's
     e-seal is renewed). Volumes sealed with earlier registered e-seals stay valid."""
-    from archiver.cli.opening import open_archive
-    from archiver.opening import load_eseal
+    from archiver.archive.opening import load_eseal
+    from archiver.cli.session import open_archive
 
     archive = open_archive(runtime, need_key=False)
     require(archive.catalog, runtime.user, "users", "eseal")

@@ -7,9 +7,9 @@ from pathlib import Path
 import click
 
 from archiver.cli.main import Runtime, cli
-from archiver.importers import IMPORTERS, read_document
-from archiver.model import build_export
-from archiver.summary import export_summary
+from archiver.ingest.importers import IMPORTERS, read_document
+from archiver.ingest.model import build_export
+from archiver.ingest.overview import export_summary
 
 
 @cli.command()

@@ -13,20 +13,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from archiver.checkpoints import seal_checkpoint
+from archiver.archive.checkpoints import seal_checkpoint
+from archiver.archive.identity import current_account
+from archiver.archive.keys import read_passphrase
+from archiver.archive.opening import archive_from_config, registered_eseal
+from archiver.archive.registry import CertificateRecord, UserRecord, change
+from archiver.archive.store import Archive
 from archiver.config import load_config
 from archiver.demo.generator import document_json, generate
-from archiver.identity import current_account
-from archiver.importers import load_export
-from archiver.initialize import initialize
-from archiver.opening import archive_from_config, registered_eseal
-from archiver.pipeline import Archive
-from archiver.registry import CertificateRecord, UserRecord, change
-from archiver.repair import repair
-from archiver.retrieval import export_bag
-from archiver.secrets import read_passphrase
-from archiver.verify import verify_archive
-from archiver.workflows import archive_period, archive_year, sign_pending
+from archiver.ingest.importers import load_export
+from archiver.operations.integrity import verify_archive
+from archiver.operations.repair import repair
+from archiver.operations.retrieval import export_bag
+from archiver.operations.setup import initialize
+from archiver.operations.workflows import archive_period, archive_year, sign_pending
 from signing import load_pkcs12
 
 Say = Callable[[str], None]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from archiver.documents.grid import CELL_WIDTH, mono_line
-from archiver.model import Course, JournalExport, Lesson, Period, SchoolClass, Student
+from archiver.ingest.model import Course, JournalExport, Lesson, Period, SchoolClass, Student
 
 COLUMNS_PER_PAGE = 25
 ROWS_PER_PAGE = 32

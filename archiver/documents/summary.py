@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from archiver.documents.grid import mono_line
-from archiver.model import Course, JournalExport, Period, SchoolClass, Student
+from archiver.ingest.model import Course, JournalExport, Period, SchoolClass, Student
 
 COLUMNS_PER_PAGE = 36
 ROWS_PER_PAGE = 26

@@ -12,8 +12,8 @@ from datetime import UTC, datetime, time
 from archiver.documents.journal import CourseJournal, course_journal
 from archiver.documents.summary import ClassSummary, class_summary
 from archiver.documents.title import TitleSheet
-from archiver.model import JournalExport, Period, SchoolClass
-from archiver.serialize import class_subset, summary_subset
+from archiver.ingest.model import JournalExport, Period, SchoolClass
+from archiver.ingest.serialize import class_subset, summary_subset
 
 KIND_CLASS_YEAR = "class_year"
 KIND_CLASS_PERIOD = "class_period"

@@ -1,0 +1,92 @@
+"""Opening the archive from its configuration: repositories, catalog, the e-seal key, trust anchors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from archiver.archive.catalog import open_catalog
+from archiver.archive.keys import read_passphrase
+from archiver.archive.registry import CertificateRecord, change, replay
+from archiver.archive.storage import OcflRepository
+from archiver.archive.store import Archive, cleanup_staging
+from archiver.config import Config
+from archiver.errors import ArchiverError, BadInputError, ConfigError
+from archiver.files import unreadable
+from archiver.rendering.pdfa import variant
+from signing import KeySigner, load_pkcs12
+from signing.errors import SigningError
+
+
+def load_key_file(
+    path: Path, passphrase: bytes, *, where: str = "", error: type[ArchiverError] = BadInputError
+) -> KeySigner:
+    """A PKCS#12 key from a file; a file that cannot be read or opened is `error` (bad input), named."""
+    try:
+        return load_pkcs12(path.read_bytes(), passphrase)
+    except OSError as exc:
+        raise error(where + unreadable(path, exc)) from None
+    except SigningError as exc:
+        raise error(f"{where}{path}: {exc}") from None
+
+
+def load_eseal(config: Config) -> KeySigner:
+    """The school's e-seal key, as the configuration names it."""
+    if not config.signing.eseal_key:
+        raise ConfigError("[signing] eseal_key is not set: the archive seals every document with it")
+    key_path = config.path(config.signing.eseal_key)
+    passphrase_file = (
+        config.path(config.signing.eseal_passphrase_file) if config.signing.eseal_passphrase_file else None
+    )
+    passphrase = read_passphrase(passphrase_file, what=f"the e-seal key {key_path.name}")
+    return load_key_file(key_path, passphrase, where="[signing] eseal_key ", error=ConfigError)
+
+
+def registered_eseal(archive: Archive, user: str) -> None:
+    """The configured e-seal must be the school's registered one. The first one is registered when none is
+    (a new archive, or one made before certificates were registered); another is refused until an admin
+    registers it (`archiver users eseal`), so a key swapped into the configuration seals nothing."""
+    key = archive.eseal
+    with archive.catalog.transaction() as session:
+        seals = replay(archive.catalog, session).fingerprints("eseal")
+        if key.certificate_sha256 in seals:
+            return
+        if not seals:
+            entry = (CertificateRecord("eseal", None), key.certificate.dump())
+            change(archive.catalog, session, user, "certificate", "eseal", certificates={key.certificate_sha256: entry})
+            return
+    raise ConfigError(
+        f"[signing] eseal_key: its certificate ({key.common_name}, SHA-256 {key.certificate_sha256[:16]}…) is not "
+        "the school's registered e-seal; after renewing the e-seal an admin registers it with `archiver users eseal`"
+    )
+
+
+def archive_from_config(config: Config, *, need_key: bool = True) -> Archive:
+    """Everything a workflow needs; the caller disposes of `archive.catalog.engine` when done."""
+    if len(config.repositories) < 2:
+        raise ConfigError(
+            f"{config.source or 'the configuration'}: [repositories] needs two or more entries "
+            "(run `archiver init` to make a configuration)"
+        )
+    catalog = open_catalog(config.catalog_url())
+    repositories = [OcflRepository(r.name, r.path, location=r.location) for r in config.repositories]
+    roots = []
+    for value in config.signing.trust_roots:
+        path = config.path(value)
+        try:
+            roots.append(path.read_bytes())
+        except OSError as exc:
+            raise ConfigError(f"[signing] trust root {unreadable(path, exc)}") from None
+    eseal = load_eseal(config) if need_key else None
+    archive = Archive(
+        repositories=repositories,
+        catalog=catalog,
+        eseal=eseal,  # type: ignore[arg-type]
+        trust_roots=roots,
+        tsa_url=config.signing.tsa_url or None,
+        pdfa=variant(config.render.pdfa),
+        workers=config.render.workers,
+        clock=catalog.clock,
+        full_cycle_days=config.integrity.full_cycle_days,
+    )
+    cleanup_staging(archive)
+    return archive

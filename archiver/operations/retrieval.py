@@ -1,0 +1,210 @@
+"""Finding and retrieving cases for auditors: only a copy that verifies is served, and every retrieval is
+recorded; a BagIt package carries the documents with the proof that they are intact."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from archiver.archive.cases import MANIFEST, METADATA, SEAL, SOURCE, VOLUME
+from archiver.archive.catalog.models import Case
+from archiver.archive.store import Archive, ArchiveError
+from archiver.errors import EXIT_PROBLEMS, BadInputError
+from archiver.files import (
+    PRIVATE_FILE,
+    check_replaceable,
+    copy_file,
+    create_private,
+    make_private_dir,
+    private_umask,
+)
+from archiver.operations.integrity import check_copy, snapshots
+from signing import validate_pdf
+
+
+class NoIntactCopy(ArchiveError):
+    code = "no-intact-copy"
+    exit_code = EXIT_PROBLEMS
+
+
+@dataclass(frozen=True)
+class Retrieved:
+    case_id: str
+    repository: str
+    files: tuple[str, ...]
+    skipped: tuple[str, ...]  # repositories passed over, with the reason
+
+
+def find_cases(
+    archive: Archive,
+    *,
+    year: str | None = None,
+    class_name: str | None = None,
+    kind: str | None = None,
+    period: str | None = None,
+    student: str | None = None,
+) -> list[dict[str, Any]]:
+    with archive.catalog.transaction() as session:
+        query = select(Case).where(Case.status != "disposed").order_by(Case.id)
+        if year:
+            query = query.where(Case.academic_year.in_([year, year.replace("/", "-")]))
+        if class_name:
+            query = query.where(Case.class_name == class_name.replace(" ", "").upper())
+        if kind:
+            query = query.where(Case.kind == kind)
+        if period:
+            query = query.where(Case.period_id == period)
+        rows = [
+            {"case": c.id, "title": c.title, "kind": c.kind, "academic_year": c.academic_year,
+             "class": c.class_name, "period": c.period_id, "status": c.status, "sheets": c.sheets}
+            for c in session.execute(query).scalars()
+        ]  # fmt: skip
+    if student:
+        wanted = _fold(student)
+        rows = [row for row in rows if wanted in _students_of(archive, str(row["case"]))]
+    return rows
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.lower().replace("ё", "е").split())
+
+
+def _students_of(archive: Archive, case_id: str) -> str:
+    for repository in archive.repositories:
+        try:
+            data = json.loads(repository.read(case_id, SOURCE))
+        except Exception:
+            continue
+        names = [
+            " ".join(p for p in (s.get("last_name"), s.get("first_name"), s.get("middle_name")) if p)
+            for klass in data.get("classes", []) for s in klass.get("students", [])
+        ]  # fmt: skip
+        return "\n".join(_fold(n) for n in names)
+    return ""
+
+
+def retrieve(archive: Archive, case_id: str, out: Path, user: str, document: str | None = None) -> Retrieved:
+    """Copy a case's files (or one of them) from the first repository whose copy verifies."""
+    found = [s for s in snapshots(archive, case_id) if s.case_id == case_id]
+    if not found:
+        raise BadInputError(f"no case {case_id!r} in the catalog")
+    skipped: list[str] = []
+    for repository in archive.repositories:
+        check = check_copy(repository, found[0], archive.trust_roots)
+        if check.status != "intact":
+            skipped.append(f"{repository.name}: {check.status} ({check.findings[0].detail if check.findings else ''})")
+            continue
+        head = repository.head(case_id)
+        assert head is not None
+        names = sorted(head.sha256) if document is None else [document]
+        if document is not None and document not in head.sha256:
+            raise BadInputError(f"{case_id} has no document {document!r} (documents: {', '.join(sorted(head.sha256))})")
+        _output_directory(out)
+        for name in names:
+            target = out / name
+            check_replaceable(target)
+            try:
+                copy_file(repository.path(case_id, name), target, mode=PRIVATE_FILE)
+            except OSError as exc:
+                raise BadInputError(f"{target}: cannot be written ({exc.strerror or exc})") from None
+        with archive.catalog.transaction() as session:
+            archive.catalog.record(session, user, "retrieve", case_id, "success",
+                                   {"repository": repository.name, "files": names, "skipped": skipped})  # fmt: skip
+        return Retrieved(case_id, repository.name, tuple(names), tuple(skipped))
+    with archive.catalog.transaction() as session:
+        archive.catalog.record(session, user, "retrieve", case_id, "failure", {"skipped": skipped})
+    raise NoIntactCopy(f"{case_id}: no repository holds a copy that verifies: " + "; ".join(skipped))
+
+
+def _output_directory(out: Path) -> None:
+    """The directory `get` writes into: made 0700 when it is not there (its parents as the umask says);
+    one that exists is used as it is, since its owner chose who may list it (the files are 0600)."""
+    if out.is_dir():
+        return
+    if os.path.lexists(out):
+        raise BadInputError(f"{out}: exists and is not a directory")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(out)
+    except OSError as exc:
+        raise BadInputError(f"{out}: cannot be made ({exc.strerror or exc})") from None
+
+
+def export_bag(archive: Archive, case_id: str, bag: Path, user: str) -> Retrieved:
+    """A BagIt package an auditor can check without us: documents, validation reports, trust anchors.
+
+    Made in a private work directory beside `bag` and renamed into place when complete, so a failed export
+    leaves no half package; every file is 0600 and every directory 0700 from the start (children's
+    personal data)."""
+    if bag.is_symlink() or (os.path.lexists(bag) and not bag.is_dir()):
+        raise BadInputError(f"{bag}: exists and is not a directory (a symbolic link is not followed)")
+    if bag.exists() and any(bag.iterdir()):
+        raise BadInputError(f"{bag}: exists and is not empty")
+    try:
+        bag.parent.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(dir=bag.parent, prefix=f".{bag.name}.", suffix=".export"))  # 0700
+    except OSError as exc:
+        raise BadInputError(f"{bag.parent}: cannot be written ({exc.strerror or exc})") from None
+    try:
+        got = _make_bag(archive, case_id, work, user)
+        try:
+            os.replace(work, bag)  # an empty directory at `bag` is replaced (rename(2) allows that)
+        except OSError as exc:
+            raise BadInputError(f"{bag}: cannot be written ({exc.strerror or exc})") from None
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return got
+
+
+def _make_bag(archive: Archive, case_id: str, bag: Path, user: str) -> Retrieved:
+    import bagit
+
+    from archiver.rendering.pages import html_to_pdf, render_html
+
+    got = retrieve(archive, case_id, bag / "case", user)
+    volume = (bag / "case" / VOLUME).read_bytes()
+    report = validate_pdf(volume, archive.trust_roots)
+    validation = bag / "validation"
+    make_private_dir(validation)
+    signatures = json.dumps(report.as_dict(), ensure_ascii=False, indent=2, default=str)
+    create_private(validation / "signatures.json", signatures.encode("utf-8"))
+    html = render_html("signature_report.html", report=report, case_id=case_id, first_sheet=1,
+                       running_head=f"Отчёт о проверке подписей · {case_id}",
+                       document_title=f"Отчёт о проверке электронных подписей: {case_id}")  # fmt: skip
+    create_private(validation / "signatures.pdf", html_to_pdf(html, archive.pdfa))
+    trust = bag / "trust"
+    make_private_dir(trust)
+    for index, root in enumerate(archive.trust_roots, start=1):
+        create_private(trust / f"root-{index}.pem", root if root.startswith(b"-----") else _pem(root))
+    metadata = json.loads((bag / "case" / METADATA).read_bytes())
+    # bagit writes its tag files and data/ itself and takes no mode: the umask makes them private too
+    # (data/ also takes the mode of the bag directory, 0700 here).
+    with private_umask():
+        bagit.make_bag(
+            str(bag),
+            bag_info={
+                "Source-Organization": metadata["school"]["name"] or metadata["school"]["id"],
+                "External-Identifier": case_id,
+                "External-Description": metadata["title"],
+                "Internal-Sender-Description": (
+                    f"Дело электронного архива с заверенным перечнем контрольных сумм ({MANIFEST}, {SEAL}), "
+                    "отчётом о проверке подписей и доверенными корневыми сертификатами"
+                ),
+            },
+            checksums=["sha256", "sha512"],
+        )
+    return got
+
+
+def _pem(der: bytes) -> bytes:
+    from asn1crypto import pem
+
+    armored: bytes = pem.armor("CERTIFICATE", der)
+    return armored

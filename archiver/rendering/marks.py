@@ -1,0 +1,48 @@
+"""The visible mark of an electronic signature (ГОСТ Р 7.0.97-2016, п. 5.23), rendered as PDF/A.
+
+«Документ подписан электронной подписью», the certificate's serial number, its owner, its validity, and
+the signing time; drawn by the signature's widget in the signature place of the title sheet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from archiver.documents.title import SIGNATURE_BOX_MM
+from archiver.rendering.pages import html_to_pdf, render_html
+from archiver.rendering.pdfa import PdfaVariant
+
+MSK_NOTE = "(МСК)"
+
+
+@dataclass(frozen=True)
+class SignatureMark:
+    serial: str
+    owner: str
+    valid_from: str
+    valid_to: str
+    signed_at: str | None
+    width_mm: float = SIGNATURE_BOX_MM[2]
+    height_mm: float = SIGNATURE_BOX_MM[3]
+
+
+def mark_pdf(
+    serial: str, owner: str, valid_from: datetime, valid_to: datetime, signed_at: datetime | None, pdfa: PdfaVariant
+) -> bytes:
+    """A one-page PDF/A of the mark, sized to the signature place."""
+    mark = SignatureMark(
+        serial=serial,
+        owner=owner,
+        valid_from=f"{valid_from:%d.%m.%Y}",
+        valid_to=f"{valid_to:%d.%m.%Y}",
+        signed_at=f"{signed_at:%d.%m.%Y %H:%M} UTC{signed_at:%z}" if signed_at else None,
+    )
+    return html_to_pdf(render_html("mark.html", mark=mark), pdfa)
+
+
+def signature_box_points() -> tuple[int, int, int, int]:
+    """The signature place on the title sheet in PDF points (x1, y1, x2, y2) from the page's lower left."""
+    left, bottom, width, height = SIGNATURE_BOX_MM
+    pt = 72 / 25.4
+    return (round(left * pt), round(bottom * pt), round((left + width) * pt), round((bottom + height) * pt))
