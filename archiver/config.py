@@ -14,8 +14,7 @@ from typing import Any
 
 from archiver.errors import ConfigError
 from archiver.files import unreadable
-from archiver.ingest.importers.base import DEFAULT_MAX_EXPORT_MB, InputLimits
-from archiver.rendering.pdfa import VARIANTS
+from archiver.ingest.limits import DEFAULT_MAX_EXPORT_MB, InputLimits
 
 DEFAULT_CONFIG_NAME = "archiver.toml"
 
@@ -201,6 +200,8 @@ def _check(section: Any, where: str) -> None:
     if isinstance(section, InputConfig) and not 1 <= section.max_export_mb <= 64 * 1024:
         raise ConfigError(f"{where} max_export_mb must be between 1 and 65536")
     if isinstance(section, RenderConfig):
+        from archiver.rendering.pdfa import VARIANTS
+
         if section.pdfa not in VARIANTS:
             raise ConfigError(f"{where} pdfa must be one of {', '.join(sorted(VARIANTS))}, not {section.pdfa!r}")
         if not 0 <= section.workers <= 256:

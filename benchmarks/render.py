@@ -18,7 +18,8 @@ from archiver.demo.generator import generate
 from archiver.documents.volumes import class_year_volume, summary_volume
 from archiver.ingest.model import build_export
 from archiver.rendering.pdfa import variant
-from archiver.rendering.volume import render_volume, workers
+from archiver.rendering.volume import render_volume
+from archiver.workers import workers
 
 
 def main() -> None:

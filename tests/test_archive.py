@@ -56,16 +56,11 @@ class Site:
 @pytest.fixture
 def site(tmp_path: Path, catalog_url: str) -> Site:
     directory = tmp_path / "archive"
-    made = run_cli("--json", "init", "--dir", str(directory), user="admin")  # fmt: skip
+    on_postgresql = () if catalog_url.startswith("sqlite") else ("--catalog", catalog_url)
+    made = run_cli("--json", "init", "--dir", str(directory), *on_postgresql, user="admin")
     assert made.returncode == 0, made.stderr
     config = directory / "archiver.toml"
-    if not catalog_url.startswith("sqlite"):  # the catalog moves to PostgreSQL: rebuilt from the repositories
-        config.write_text(config.read_text().replace('url = "sqlite:///catalog.sqlite"', f'url = "{catalog_url}"'))
-        rebuilt = run_cli("catalog", "rebuild", "--from", "primary", config=config, user="root")
-        assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
-    found = Site(
-        directory, catalog_url if not catalog_url.startswith("sqlite") else f"sqlite:///{directory / 'catalog.sqlite'}"
-    )
+    found = Site(directory, catalog_url if on_postgresql else f"sqlite:///{directory / 'catalog.sqlite'}")
     pki = directory / "pki"
     users = [("director", "director", "--certificate", str(pki / "director.pem")), ("archivist", "archivist"),
              ("auditor", "auditor"), ("operator", "admin", "--os-user", "root")]  # fmt: skip

@@ -11,8 +11,8 @@ from archiver.archive.catalog import open_catalog
 
 
 def test_migrations_make_the_schema_and_can_run_again(catalog_url: str) -> None:
-    catalog = open_catalog(catalog_url)
-    again = open_catalog(catalog_url)  # already at head: nothing to do
+    catalog = open_catalog(catalog_url, migrate=True)
+    again = open_catalog(catalog_url, migrate=True)  # already at head: nothing to do
     with again.transaction() as session:
         tables = {"users", "cases", "case_versions", "documents", "copies", "signatures", "audit_events"}
         for table in tables:
@@ -22,7 +22,7 @@ def test_migrations_make_the_schema_and_can_run_again(catalog_url: str) -> None:
 
 
 def test_audit_rows_edited_deleted_or_truncated_are_detected(catalog_url: str) -> None:
-    catalog = open_catalog(catalog_url)
+    catalog = open_catalog(catalog_url, migrate=True)
     with catalog.transaction() as session:
         for n in range(5):
             catalog.record(session, "admin", "archive", f"case-{n}", "success", {"n": n})
@@ -38,7 +38,7 @@ def test_audit_rows_edited_deleted_or_truncated_are_detected(catalog_url: str) -
 
 
 def test_last_rows_deleted_are_detected(catalog_url: str) -> None:
-    catalog = open_catalog(catalog_url)
+    catalog = open_catalog(catalog_url, migrate=True)
     with catalog.transaction() as session:
         for n in range(3):
             catalog.record(session, "admin", "archive", f"case-{n}", "success")
@@ -49,7 +49,7 @@ def test_last_rows_deleted_are_detected(catalog_url: str) -> None:
 
 
 def test_two_processes_appending_keep_one_chain(catalog_url: str) -> None:
-    open_catalog(catalog_url).engine.dispose()
+    open_catalog(catalog_url, migrate=True).engine.dispose()
     code = (
         "import sys; from archiver.archive.catalog import open_catalog\n"
         "c = open_catalog(sys.argv[1], migrate=False)\n"
@@ -59,7 +59,7 @@ def test_two_processes_appending_keep_one_chain(catalog_url: str) -> None:
     )
     runs = [subprocess.Popen([sys.executable, "-c", code, catalog_url, name]) for name in ("one", "two")]
     assert [run.wait(timeout=120) for run in runs] == [0, 0]
-    catalog = open_catalog(catalog_url)
+    catalog = open_catalog(catalog_url, migrate=True)
     assert catalog.audit_problems() == []
     with catalog.transaction() as session:
         assert session.execute(text("SELECT COUNT(*) FROM audit_events")).scalar_one() == 80

@@ -164,9 +164,9 @@ def test_a_director_signs_only_with_their_own_certificate(unsigned: Path) -> Non
 def test_verify_finds_a_signature_by_the_wrong_key(unsigned: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A volume signed in the director's field with the e-seal's key (as a version of the archiver without
     the check would have let through) is a finding, not a signed volume."""
-    import archiver.operations.workflows
+    import archiver.operations.signing
 
-    monkeypatch.setattr(archiver.operations.workflows, "refuse_foreign_key", lambda *args: None)
+    monkeypatch.setattr(archiver.operations.signing, "refuse_foreign_key", lambda *args: None)
     assert _sign(unsigned, "eseal").returncode == 0
     status, problems = _verify(unsigned)
     wrong = [p for p in problems if p["code"] == "signer"]

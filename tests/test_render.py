@@ -21,7 +21,8 @@ from archiver.ingest.model import JournalExport, build_export
 from archiver.ingest.serialize import export_document
 from archiver.ingest.validation import validate_document
 from archiver.rendering.pdfa import variant
-from archiver.rendering.volume import RenderedVolume, render_volume, workers
+from archiver.rendering.volume import RenderedVolume, render_volume
+from archiver.workers import workers
 from tests.pdfcheck import fonts_without_embedding, page_texts, preflight, reader, runs, sheet_numbers, xmp_text
 
 Doc = dict[str, Any]
@@ -242,7 +243,8 @@ def test_same_bytes_in_another_process_and_with_workers(tmp_path: Path, year_3b:
     code = """
 import sys
 from pathlib import Path
-from archiver.rendering.volume import render_volume, workers
+from archiver.rendering.volume import render_volume
+from archiver.workers import workers
 from archiver.documents.volumes import class_year_volume
 from archiver.ingest.importers import load_export
 from archiver.rendering.pdfa import variant

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from archiver.archive.store import Archive
+from archiver.archive.context import Archive
 from archiver.errors import BadInputError
 from tests.clirun import run_cli
 
@@ -319,7 +319,7 @@ def archive(archive_copy: Path) -> Iterator[Archive]:
     from archiver.archive.opening import archive_from_config
     from archiver.config import load_config
 
-    opened = archive_from_config(load_config(archive_copy / "archiver.toml", required=True), need_key=False)
+    opened = archive_from_config(load_config(archive_copy / "archiver.toml", required=True))
     try:
         yield opened
     finally:

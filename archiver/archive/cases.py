@@ -13,6 +13,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 VOLUME = "volume.pdf"
@@ -22,7 +23,7 @@ MANIFEST = "manifest.json"
 SEAL = "manifest.p7s"
 CHECKPOINT = "checkpoint.json"  # of the archive's own audit cases (archiver.archive.checkpoints)
 REGISTRY = "registry.json"
-ROLES = {
+FILE_ROLES = {  # what each file of a version is (the catalog's documents.role)
     VOLUME: "volume",
     SOURCE: "source",
     METADATA: "metadata",
@@ -32,14 +33,44 @@ ROLES = {
     REGISTRY: "registry",
 }
 
-# kind -> (retention class, years); years counted from 1 January of the year after the case was closed.
-RETENTION = {
-    "class_year": ("5y", 5),
-    "summary": ("25y", 25),
-    "class_period": ("until_superseded", None),
-    "acts": ("permanent", None),
-    "audit": ("permanent", None),
+
+class CaseKind(StrEnum):
+    """What a case holds (a StrEnum: stored and sealed as its value)."""
+
+    CLASS_YEAR = "class_year"  # a class's journal for the year (классный журнал)
+    CLASS_PERIOD = "class_period"  # a class's archive copy at the end of a quarter or half-year
+    SUMMARY = "summary"  # the school's summary sheets of final grades (сводные ведомости)
+    ACTS = "acts"  # the school's disposal acts
+    AUDIT = "audit"  # the archive's own audit checkpoints, one case a month
+
+
+class CaseStatus(StrEnum):
+    """Where a case is in its life (the catalog's `cases.status`)."""
+
+    AWAITING_SIGNATURE = "awaiting_signature"
+    ARCHIVED = "archived"
+    SUPERSEDED = "superseded"
+    DISPOSING = "disposing"  # the act is stored; the copies are being removed
+    DISPOSED = "disposed"
+
+
+@dataclass(frozen=True)
+class KindRule:
+    retention_class: str
+    years: int | None  # counted from 1 January of the year after the case was closed; None: no end date
+    director_signs: bool  # archived awaiting the director's signature
+    disposable: bool  # may ever be destroyed
+
+
+# The one table of what each kind of case is kept for and who signs it (DOMAIN.md; seed 001 §5.1).
+KINDS: dict[CaseKind, KindRule] = {
+    CaseKind.CLASS_YEAR: KindRule("5y", 5, director_signs=True, disposable=True),
+    CaseKind.SUMMARY: KindRule("25y", 25, director_signs=True, disposable=True),
+    CaseKind.CLASS_PERIOD: KindRule("until_superseded", None, director_signs=False, disposable=True),
+    CaseKind.ACTS: KindRule("permanent", None, director_signs=False, disposable=False),
+    CaseKind.AUDIT: KindRule("permanent", None, director_signs=False, disposable=False),
 }
+GONE = (CaseStatus.DISPOSING, CaseStatus.DISPOSED)  # statuses of a case that is no longer kept
 
 
 @dataclass(frozen=True)
@@ -51,9 +82,9 @@ class Retention:
 
 def retention_for(kind: str, closed_on: date) -> Retention:
     """Following Russian archival practice: 5 years for a 2025/2026 journal closed in 2026 → 2032-01-01."""
-    retention_class, years = RETENTION[kind]
-    until = date(closed_on.year + 1 + years, 1, 1) if years is not None else None
-    return Retention(retention_class, closed_on, until)
+    rule = KINDS[CaseKind(kind)]
+    until = date(closed_on.year + 1 + rule.years, 1, 1) if rule.years is not None else None
+    return Retention(rule.retention_class, closed_on, until)
 
 
 @dataclass(frozen=True)

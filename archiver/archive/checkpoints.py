@@ -13,7 +13,7 @@ it; checkpoints of any other chain mean the trail was replaced.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,13 +21,13 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from archiver.archive.cases import CHECKPOINT, REGISTRY, SEPARATOR, CaseInfo, retention_for
+from archiver.archive.cases import CHECKPOINT, REGISTRY, SEPARATOR, CaseInfo, CaseKind, CaseStatus, retention_for
 from archiver.archive.catalog.database import Sealed
 from archiver.archive.catalog.models import AuditEvent, AuditHead
+from archiver.archive.context import Archive, ArchiveError
 from archiver.archive.registry import Registry, from_sealed, registry_event_ids, sealed_record
 from archiver.archive.storage import Code, Finding, StorageError
-from archiver.archive.store import Archive, ArchiveError, intact_files, new_version_of, reconcile
-from signing import KeySigner
+from archiver.archive.store import intact_files, new_version_of, reconcile
 
 PREFIX = f"archive{SEPARATOR}audit{SEPARATOR}"
 
@@ -57,7 +57,7 @@ def audit_case_id(moment: datetime) -> str:
     return f"{PREFIX}{moment:%Y-%m}"
 
 
-def seal_checkpoint(archive: Archive, user: str, eseal: Callable[[], KeySigner] | None = None) -> str | None:
+def seal_checkpoint(archive: Archive, user: str) -> str | None:
     """Seal the audit chain's head into this month's audit case, unless the latest checkpoint already names
     it; returns the case id, or None when there was nothing new. Leftovers of an interrupted checkpoint
     are set aside first; a trail that disagrees with its last checkpoint is never sealed over. Changes to
@@ -97,18 +97,16 @@ def seal_checkpoint(archive: Archive, user: str, eseal: Callable[[], KeySigner] 
                 return None
         archive.catalog.sealed = Sealed(head.last_id, from_sealed(registry))  # what this process sealed counts now
 
-        if archive.eseal is None and eseal is not None:
-            archive.eseal = eseal()
         content = {
             CHECKPOINT: (json.dumps(body, indent=2) + "\n").encode("utf-8"),
             REGISTRY: (json.dumps(registry, ensure_ascii=False, indent=2) + "\n").encode("utf-8"),
         }
         info = CaseInfo(
-            case_id, "audit", "archive", "", "", None, None, None,
-            f"Журнал аудита архива: контрольные точки, {now:%m.%Y}", 0, retention_for("audit", now.date()),
+            case_id, CaseKind.AUDIT, "archive", "", "", None, None, None,
+            f"Журнал аудита архива: контрольные точки, {now:%m.%Y}", 0, retention_for(CaseKind.AUDIT, now.date()),
         )  # fmt: skip
         message = f"Контрольная точка журнала аудита: событие {head.last_id}"
-        version = new_version_of(archive, info, content, user, "checkpoint", message, awaiting_signature=False,
+        version = new_version_of(archive, info, content, user, "checkpoint", message, status=CaseStatus.ARCHIVED,
                                  reconciled=True)  # fmt: skip
         archive.catalog.latest_checkpoint = Checkpoint.parse(case_id, version, content)
     return case_id

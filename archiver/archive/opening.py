@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from archiver.archive.catalog import open_catalog
+from archiver.archive.context import Archive
 from archiver.archive.keys import read_passphrase
 from archiver.archive.registry import CertificateRecord, change, replay
 from archiver.archive.storage import OcflRepository
-from archiver.archive.store import Archive, cleanup_staging
+from archiver.archive.store import cleanup_staging
 from archiver.config import Config
 from archiver.errors import ArchiverError, BadInputError, ConfigError
 from archiver.files import unreadable
@@ -41,11 +43,10 @@ def load_eseal(config: Config) -> KeySigner:
     return load_key_file(key_path, passphrase, where="[signing] eseal_key ", error=ConfigError)
 
 
-def registered_eseal(archive: Archive, user: str) -> None:
+def registered_eseal(archive: Archive, key: KeySigner, user: str) -> None:
     """The configured e-seal must be the school's registered one. The first one is registered when none is
     (a new archive, or one made before certificates were registered); another is refused until an admin
     registers it (`archiver users eseal`), so a key swapped into the configuration seals nothing."""
-    key = archive.eseal
     with archive.catalog.transaction() as session:
         seals = replay(archive.catalog, session).fingerprints("eseal")
         if key.certificate_sha256 in seals:
@@ -60,14 +61,15 @@ def registered_eseal(archive: Archive, user: str) -> None:
     )
 
 
-def archive_from_config(config: Config, *, need_key: bool = True) -> Archive:
-    """Everything a workflow needs; the caller disposes of `archive.catalog.engine` when done."""
+def archive_from_config(config: Config, user: Callable[[], str] | None = None, *, migrate: bool = False) -> Archive:
+    """Everything an operation needs; the caller disposes of `archive.catalog.engine` when done. The e-seal
+    key is unlocked on first use, and checked then against the registered e-seal (on behalf of `user()`)."""
     if len(config.repositories) < 2:
         raise ConfigError(
             f"{config.source or 'the configuration'}: [repositories] needs two or more entries "
             "(run `archiver init` to make a configuration)"
         )
-    catalog = open_catalog(config.catalog_url())
+    catalog = open_catalog(config.catalog_url(), migrate=migrate)
     repositories = [OcflRepository(r.name, r.path, location=r.location) for r in config.repositories]
     roots = []
     for value in config.signing.trust_roots:
@@ -76,11 +78,16 @@ def archive_from_config(config: Config, *, need_key: bool = True) -> Archive:
             roots.append(path.read_bytes())
         except OSError as exc:
             raise ConfigError(f"[signing] trust root {unreadable(path, exc)}") from None
-    eseal = load_eseal(config) if need_key else None
+
+    def unlock() -> KeySigner:
+        key = load_eseal(config)
+        registered_eseal(archive, key, user() if user is not None else f"({archive.catalog.os_user})")
+        return key
+
     archive = Archive(
         repositories=repositories,
         catalog=catalog,
-        eseal=eseal,  # type: ignore[arg-type]
+        eseal_source=unlock,
         trust_roots=roots,
         tsa_url=config.signing.tsa_url or None,
         pdfa=variant(config.render.pdfa),

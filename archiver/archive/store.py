@@ -1,205 +1,44 @@
-"""The one place that wires the stages: volumes → render → seal → package → store twice → catalog.
+"""Storing cases: the one path by which a version of a case is put in every repository, read back and
+recorded in the catalog; reading intact copies back; and setting aside what interrupted runs left.
 
-Class volumes are independent units of work: they are rendered and sealed in worker processes, then
-stored and recorded one at a time in this process, each under a per-case lock. A case counts as archived
-only when every repository holds it and its digests were read back and checked. A run that was killed is
-completed by running it again: a case found in a repository but not in the catalog is adopted from the
-copy that matches its sealed manifest, never rendered a second time.
+A version counts as stored only when every repository holds it and its digests were read back and
+checked, and it is recorded in the catalog (its rows and its audit event) in one transaction after that.
+A copy is intact when it matches its sealed manifest: two copies cannot outvote each other.
 """
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Executor
-from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archiver.archive.cases import (
+    FILE_ROLES,
     MANIFEST,
     METADATA,
-    ROLES,
     SEAL,
     SOURCE,
     VOLUME,
     CaseInfo,
+    CaseStatus,
     Retention,
     acts_case_id,
-    case_id_for,
     manifest_bytes,
     metadata_bytes,
     parse_manifest,
-    retention_for,
 )
-from archiver.archive.catalog import Catalog
 from archiver.archive.catalog.models import AuditEvent, Case, CaseVersion, Copy, Document, Signature
+from archiver.archive.context import Archive, ArchiveError
 from archiver.archive.storage import Code, Finding, ObjectCheck, OcflRepository, Repository, StorageError
-from archiver.archive.storage.ocfl import check_id
-from archiver.documents.volumes import Volume
-from archiver.errors import ArchiverError, BadInputError
-from archiver.ingest.serialize import document_bytes
-from archiver.rendering.pdfa import PdfaVariant, page_count
-from archiver.rendering.volume import render_volume, workers
-from signing import KeySigner, SignatureRequest, sign_pdf
+from archiver.rendering.pdfa import page_count
+from signing import KeySigner
 from signing.detached import check_seal, seal_bytes
 
-Clock = Callable[[], datetime]
-Progress = Callable[[int], None]
-
-
-class ArchiveError(ArchiverError):
-    code = "archive"
-
-
-@dataclass
-class Archive:
-    """Everything a workflow needs, opened from the configuration by the CLI."""
-
-    repositories: list[OcflRepository]
-    catalog: Catalog
-    eseal: KeySigner
-    trust_roots: list[bytes]
-    tsa_url: str | None
-    pdfa: PdfaVariant
-    workers: int
-    clock: Clock
-    full_cycle_days: int = 30
-
-    def repository(self, name: str | None) -> OcflRepository:
-        for repository in self.repositories:
-            if repository.name == name:
-                return repository
-        raise ArchiveError(f"no repository {name!r}")
-
-    def check_repositories(self, *, for_repair: bool = False) -> None:
-        """Every repository must be there and writable before anything is written to any of them."""
-        if len(self.repositories) < 2:
-            raise ArchiveError("the archive needs at least two repositories (configure [repositories])")
-        for repository in self.repositories:
-            repository.check(declared=not for_repair)
-
-    @contextmanager
-    def case_lock(self, case_id: str) -> Iterator[None]:
-        """Only one run at a time stores or changes a case (across processes on this machine)."""
-        try:
-            check_id(case_id)  # the lock file is named after the case: nothing else may name it
-        except StorageError:
-            raise BadInputError(f"{case_id!r} is not a case id") from None
-        directory = self.repositories[0].staging / "locks"
-        try:
-            directory.mkdir(parents=True, exist_ok=True)
-            handle = open(directory / f"{case_id}.lock", "a+b")  # noqa: SIM115 (held across the yield)
-        except OSError as exc:
-            raise ArchiveError(f"cannot lock {case_id} in {directory}: {exc.strerror or exc}") from None
-        with handle:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-
-
-@dataclass(frozen=True)
-class CaseResult:
-    case_id: str
-    title: str
-    outcome: str  # archived, adopted, already archived
-    sheets: int
-
-
-# -- archiving volumes ------------------------------------------------------------------------------
-
-
-_WORKER: dict[str, Any] = {}
-
-
-def _produce(volume: Volume, info: CaseInfo) -> dict[str, bytes]:
-    """In a worker: render, seal and package one case (version 1)."""
-    archive: Archive = _WORKER["archive"]
-    rendered = render_volume(volume, archive.pdfa)
-    sealed = sign_pdf(
-        rendered.pdf,
-        archive.eseal,
-        SignatureRequest(
-            "eseal",
-            reason="Электронная печать образовательной организации",
-            location=info.school_name[:100],
-            timestamp_url=archive.tsa_url,
-        ),
-    )
-    signature = _signature_entry("eseal", "eseal", archive.eseal, archive.clock())
-    info = replace(info, sheets=rendered.total_sheets, signatures=(signature,))
-    return case_files(archive, info, 1, sealed, document_bytes(volume.source))
-
-
-def archive_volumes(
-    archive: Archive,
-    volumes: Sequence[tuple[Volume, str, str | None]],
-    user: str,
-    *,
-    awaiting_signature: bool,
-    progress: Progress | None = None,
-) -> list[CaseResult]:
-    """Archive each (volume, school name, period id) as a case: sealed, stored twice, catalogued."""
-    archive.check_repositories()
-    results: list[CaseResult] = []
-    todo: list[tuple[Volume, CaseInfo]] = []
-    infos = [(volume, _case_info(volume, school_name, period_id)) for volume, school_name, period_id in volumes]
-    _refuse_disposed(archive, [info for _, info in infos])
-    for volume, info in infos:
-        with archive.case_lock(info.case_id):
-            done = _catalogued(archive, info.case_id)
-            if done is not None:
-                results.append(CaseResult(info.case_id, info.title, "already archived", done))
-                if progress:
-                    progress(1)
-                continue
-            adopted = _adopt(archive, info.case_id, user, awaiting_signature)
-        if adopted is not None:
-            results.append(adopted)
-            if progress:
-                progress(1)
-            continue
-        todo.append((volume, info))
-    _WORKER["archive"] = archive
-    with workers(archive.workers or None) as pool:
-        futures = [(info, _submit(pool, volume, info)) for volume, info in todo]
-        for info, future in futures:
-            files = future.result()
-            results.append(_store_case(archive, info, files, user, awaiting_signature))
-            if progress:
-                progress(1)
-    return results
-
-
-def _submit(pool: Executor, volume: Volume, info: CaseInfo) -> Any:
-    return pool.submit(_produce, volume, info)
-
-
-def _case_info(volume: Volume, school_name: str, period_id: str | None) -> CaseInfo:
-    parts = volume.id.split("/")
-    class_id = parts[2] if volume.kind in ("class_year", "class_period") else None
-    closed_on = volume.created.date()
-    return CaseInfo(
-        case_id=case_id_for(volume.id),
-        kind=volume.kind,
-        school_id=parts[0],
-        school_name=school_name,
-        academic_year=parts[1],
-        class_id=class_id,
-        class_name=volume.class_name,
-        period_id=period_id,
-        title=volume.title,
-        sheets=sum(p.planned_sheets for p in volume.parts) + 1,
-        retention=retention_for(volume.kind, closed_on),
-    )
+__all__ = ["Archive", "ArchiveError"]  # re-exported for the operations that take the context from here
 
 
 def case_files(archive: Archive, info: CaseInfo, version: int, pdf: bytes, source: bytes) -> dict[str, bytes]:
@@ -215,7 +54,8 @@ def sealed_files(archive: Archive, info: CaseInfo, version: int, content: Mappin
     return files
 
 
-def _signature_entry(field: str, role: str, key: KeySigner, when: datetime) -> dict[str, str]:
+def signature_entry(field: str, role: str, key: KeySigner, when: datetime) -> dict[str, str]:
+    """What a version's sealed metadata says of a signature in its volume."""
     return {
         "field": field,
         "role": role,
@@ -223,43 +63,6 @@ def _signature_entry(field: str, role: str, key: KeySigner, when: datetime) -> d
         "certificate_serial": key.serial_hex,
         "signed_at": when.astimezone(UTC).isoformat(timespec="seconds"),
     }
-
-
-def _refuse_disposed(archive: Archive, infos: Sequence[CaseInfo]) -> None:
-    """A case that was disposed of is not made again under the same id; refused before anything is written."""
-    from archiver.archive.roles import RefusedError
-
-    with archive.catalog.transaction() as session:
-        for info in infos:
-            case = session.get(Case, info.case_id)
-            if case is not None and case.status in ("disposed", "disposing"):
-                raise RefusedError(
-                    f"refused: {info.case_id} ({info.title}) was disposed of after its retention; "
-                    "it is not archived again (nothing was written)"
-                )
-
-
-def _catalogued(archive: Archive, case_id: str) -> int | None:
-    with archive.catalog.transaction() as session:
-        case = session.get(Case, case_id)
-        return case.sheets if case is not None and case.status != "disposed" else None
-
-
-def _store_case(
-    archive: Archive, info: CaseInfo, files: Mapping[str, bytes], user: str, awaiting_signature: bool
-) -> CaseResult:
-    with archive.case_lock(info.case_id):
-        sheets = _catalogued(archive, info.case_id)
-        if sheets is not None:  # another run finished it while this one rendered
-            return CaseResult(info.case_id, info.title, "already archived", sheets)
-        adopted = _adopt(archive, info.case_id, user, awaiting_signature)  # another run stored it meanwhile
-        if adopted is not None:
-            return adopted
-        written = store_version(
-            archive, info.case_id, files, user, "Архивирование: дело сформировано и заверено электронной печатью"
-        )
-        record_version(archive, info, 1, files, user, "archive", awaiting_signature, inventory_sha512=written)
-    return CaseResult(info.case_id, info.title, "archived", info.sheets)
 
 
 def store_version(
@@ -294,6 +97,27 @@ def read_back(archive: Archive, case_id: str, files: Mapping[str, bytes]) -> str
     return digests.pop()
 
 
+def commit_version(
+    archive: Archive,
+    info: CaseInfo,
+    version: int,
+    files: Mapping[str, bytes],
+    user: str,
+    action: str,
+    message: str,
+    status: CaseStatus,
+    *,
+    also: Callable[[Session], None] | None = None,
+    created: datetime | None = None,
+    stored_by: str | None = None,
+) -> None:
+    """The one store path of every writer: put the version in every repository that lacks it, read it back,
+    then record it in the catalog with its audit event (and `also`) in one transaction. The caller holds
+    the case's lock. `created` and `stored_by`: what the repository records (when adopting a copy)."""
+    written = store_version(archive, info.case_id, files, stored_by or user, message, created)
+    record_version(archive, info, version, files, user, action, status, also, written)
+
+
 def record_version(
     archive: Archive,
     info: CaseInfo,
@@ -301,7 +125,7 @@ def record_version(
     files: Mapping[str, bytes],
     user: str,
     action: str,
-    awaiting_signature: bool,
+    status: CaseStatus,
     also: Callable[[Session], None] | None = None,
     inventory_sha512: str | None = None,
 ) -> None:
@@ -310,63 +134,15 @@ def record_version(
     with archive.catalog.transaction() as session:
         case = session.get(Case, info.case_id)
         if case is None:
-            case = Case(
-                id=info.case_id,
-                kind=info.kind,
-                school_id=info.school_id,
-                academic_year=info.academic_year,
-                class_id=info.class_id,
-                class_name=info.class_name,
-                period_id=info.period_id,
-                title=info.title,
-                status="",
-                head_version=version,
-                sheets=info.sheets,
-                closed_on=info.retention.closed_on,
-                retention_class=info.retention.retention_class,
-                retain_until=info.retention.retain_until,
-                legal_hold=info.legal_hold,
-                created_at=now,
-            )
+            case = Case(id=info.case_id, kind=info.kind, school_id=info.school_id, created_at=now)
             session.add(case)
-        case.status = "awaiting_signature" if awaiting_signature else "archived"
-        case.head_version = version
-        # The catalog's row says what the head's sealed metadata says (verify compares them).
-        case.sheets, case.title, case.academic_year = info.sheets, info.title, info.academic_year
-        case.class_id, case.class_name, case.period_id = info.class_id, info.class_name, info.period_id
-        case.retention_class, case.closed_on = info.retention.retention_class, info.retention.closed_on
-        case.retain_until, case.legal_hold, case.superseded_by = (
-            info.retention.retain_until, info.legal_hold, info.superseded_by)  # fmt: skip
+        case_row(case, info, status, version)
         row = CaseVersion(
             case=case, number=version, message=action, user=user, created_at=now, inventory_sha512=inventory_sha512
         )
-        session.add(row)
-        for path, data in sorted(files.items()):
-            session.add(
-                Document(
-                    version=row,
-                    path=path,
-                    role=ROLES.get(path, "other"),
-                    size=len(data),
-                    sha256=hashlib.sha256(data).hexdigest(),
-                    sha512=hashlib.sha512(data).hexdigest(),
-                    sheets=page_count(data) if path == VOLUME else None,
-                )
-            )
+        version_rows(session, row, files, info.signatures)
         for repository in archive.repositories:
             session.add(Copy(version=row, repository=repository.name, verified_at=now, status="intact"))
-        for entry in info.signatures:
-            session.add(
-                Signature(
-                    version=row,
-                    document=VOLUME,
-                    field=entry["field"],
-                    role=entry["role"],
-                    signer=entry["signer"],
-                    certificate_serial=entry["certificate_serial"],
-                    signed_at=datetime.fromisoformat(entry["signed_at"]),
-                )
-            )
         if also is not None:
             also(session)
         archive.catalog.record(
@@ -379,43 +155,48 @@ def record_version(
         )
 
 
-def _adopt(archive: Archive, case_id: str, user: str, awaiting_signature: bool) -> CaseResult | None:
-    """A case stored by a run that did not finish: complete it from a copy that matches its seal."""
-    holders = []
-    for repository in archive.repositories:
-        head = repository.head(case_id)
-        if head is not None:
-            holders.append((repository, head))
-    if not holders:
-        return None
-    for source, head in holders:
-        if not source.verify_object(case_id).ok:
-            continue
-        try:
-            files = {path: source.read(case_id, path) for path in head.sha256}
-        except StorageError:
-            continue
-        if head.number != 1 or not _intact(archive, files, case_id, 1):
-            continue
-        for repository in archive.repositories:
-            current = repository.head(case_id)
-            if current is not None and dict(current.sha256) != dict(head.sha256):
-                raise ArchiveError(
-                    f"{case_id}: the repositories hold different copies of a case the catalog does not know; "
-                    f"run `archiver verify` (repository {repository.name!r})"
-                )
-        try:
-            created: datetime | None = datetime.fromisoformat(head.created.replace("Z", "+00:00"))
-        except ValueError:
-            created = None
-        written = store_version(archive, case_id, files, head.user or user, head.message, created)  # the same
-        info = _info_from_metadata(files[METADATA])
-        record_version(archive, info, 1, files, user, "archive", awaiting_signature, inventory_sha512=written)
-        return CaseResult(case_id, info.title, "adopted", info.sheets)
-    raise ArchiveError(f"{case_id}: a stored copy exists but none matches its sealed manifest; run `archiver verify`")
+def case_row(case: Case, info: CaseInfo, status: CaseStatus, head: int) -> None:
+    """The catalog's row of a case says what its head's sealed metadata says (verify compares them)."""
+    case.status, case.head_version = status, head
+    case.sheets, case.title, case.academic_year = info.sheets, info.title, info.academic_year
+    case.class_id, case.class_name, case.period_id = info.class_id, info.class_name, info.period_id
+    case.retention_class, case.closed_on = info.retention.retention_class, info.retention.closed_on
+    case.retain_until, case.legal_hold, case.superseded_by = (
+        info.retention.retain_until, info.legal_hold, info.superseded_by)  # fmt: skip
 
 
-def _intact(archive: Archive, files: Mapping[str, bytes], case_id: str, version: int) -> bool:
+def version_rows(
+    session: Session, row: CaseVersion, files: Mapping[str, bytes], signatures: tuple[Mapping[str, str], ...]
+) -> None:
+    """A version's document rows (digests, sheets) and signature rows (from its sealed metadata)."""
+    session.add(row)
+    for path, data in sorted(files.items()):
+        session.add(
+            Document(
+                version=row,
+                path=path,
+                role=FILE_ROLES.get(path, "other"),
+                size=len(data),
+                sha256=hashlib.sha256(data).hexdigest(),
+                sha512=hashlib.sha512(data).hexdigest(),
+                sheets=page_count(data) if path == VOLUME else None,
+            )
+        )
+    for entry in signatures:
+        session.add(
+            Signature(
+                version=row,
+                document=VOLUME,
+                field=entry["field"],
+                role=entry["role"],
+                signer=entry["signer"],
+                certificate_serial=entry["certificate_serial"],
+                signed_at=datetime.fromisoformat(entry["signed_at"]),
+            )
+        )
+
+
+def is_intact(archive: Archive, files: Mapping[str, bytes], case_id: str, version: int) -> bool:
     if MANIFEST not in files or SEAL not in files:
         return False
     if not check_seal(files[MANIFEST], files[SEAL], archive.trust_roots).ok:
@@ -429,7 +210,7 @@ def _intact(archive: Archive, files: Mapping[str, bytes], case_id: str, version:
     )
 
 
-def _info_from_metadata(data: bytes) -> CaseInfo:
+def info_from_metadata(data: bytes) -> CaseInfo:
     meta = json.loads(data)
     retention = meta["retention"]
     return CaseInfo(
@@ -483,7 +264,7 @@ def intact_files(archive: Archive, repository: Repository, case_id: str, version
         files = {path: repository.read(case_id, path, stored.version) for path in stored.sha256}
     except StorageError:
         return None
-    return files if _intact(archive, files, case_id, version) else None
+    return files if is_intact(archive, files, case_id, version) else None
 
 
 def sealed_act_names(archive: Archive, school_id: str, case_id: str) -> bool:
@@ -592,13 +373,13 @@ def new_version(
     action: str,
     message: str,
     *,
-    awaiting_signature: bool,
+    status: CaseStatus,
     also: Callable[[Session], None] | None = None,
 ) -> int:
     """Store a new version of a case in every repository, read it back, and record it (the caller holds
     the case's lock). Leftovers of an interrupted run are set aside first."""
     return new_version_of(archive, info, {VOLUME: pdf, SOURCE: source}, user, action, message,
-                          awaiting_signature=awaiting_signature, also=also)  # fmt: skip
+                          status=status, also=also)  # fmt: skip
 
 
 def new_version_of(
@@ -609,7 +390,7 @@ def new_version_of(
     action: str,
     message: str,
     *,
-    awaiting_signature: bool,
+    status: CaseStatus,
     also: Callable[[Session], None] | None = None,
     reconciled: bool = False,
 ) -> int:
@@ -618,13 +399,12 @@ def new_version_of(
     head = catalog_head(archive, info.case_id) if reconciled else reconcile(archive, info.case_id, user)
     version = (head or 0) + 1
     files = sealed_files(archive, info, version, content)
-    written = store_version(archive, info.case_id, files, user, message)
-    record_version(archive, info, version, files, user, action, awaiting_signature, also, written)
+    commit_version(archive, info, version, files, user, action, message, status, also=also)
     return version
 
 
 def info_of(files: Mapping[str, bytes]) -> CaseInfo:
-    return _info_from_metadata(files[METADATA])
+    return info_from_metadata(files[METADATA])
 
 
 def cleanup_staging(archive: Archive, older_than_seconds: int = 3600) -> None:

@@ -1,8 +1,8 @@
-"""The `archiver` command line: click commands per job, and the one place that turns errors into exits."""
+"""The `archiver` command line: click commands per job (loaded when used), and the one place that turns
+errors into exits (archiver.cli.main)."""
 
 from __future__ import annotations
 
-from archiver.cli import archiving, demo, demo_data, integrity, rendering, retrieval, setup, validate
 from archiver.cli.main import cli, main
 
-__all__ = ["archiving", "cli", "demo", "demo_data", "integrity", "main", "rendering", "retrieval", "setup", "validate"]
+__all__ = ["cli", "main"]

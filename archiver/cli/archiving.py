@@ -9,22 +9,16 @@ from pathlib import Path
 import click
 
 from archiver.archive.keys import read_passphrase
-from archiver.archive.roles import require
-from archiver.archive.store import CaseResult
 from archiver.cli.main import Runtime, cli
 from archiver.cli.progress import Bar
 from archiver.cli.session import load_key_file, open_archive
 from archiver.errors import BadInputError
 from archiver.ingest.importers import load_export
-from archiver.operations.workflows import (
-    archive_period,
-    archive_year,
-    dispose,
-    retention_rows,
-    set_hold,
-    sign_pending,
-    status,
-)
+from archiver.operations.archiving import CaseResult, archive_period, archive_year
+from archiver.operations.retention import dispose, retention_rows, set_hold
+from archiver.operations.signing import sign_pending
+from archiver.operations.status import status
+from signing import KeySigner
 
 
 def _report(runtime: Runtime, results: list[CaseResult], verb: str) -> None:
@@ -47,7 +41,6 @@ def archive() -> None:
 def archive_quarter(runtime: Runtime, file: Path, period_id: str, class_names: tuple[str, ...]) -> None:
     """Each class's archive copy at the end of a period; it supersedes the class's earlier copy."""
     archive_ = open_archive(runtime)
-    require(archive_.catalog, runtime.user, "archive", f"{file}:{period_id}")
     export = load_export(file, format=runtime.config.input.format, limits=runtime.config.input.limits())
     period = next((p for p in export.periods if p.id == period_id and p.kind != "year"), None)
     if period is None:
@@ -65,7 +58,6 @@ def archive_quarter(runtime: Runtime, file: Path, period_id: str, class_names: t
 def archive_year_command(runtime: Runtime, file: Path) -> None:
     """Every class's journal volume and the school's summary volume, sealed and awaiting the director."""
     archive_ = open_archive(runtime)
-    require(archive_.catalog, runtime.user, "archive", f"{file}:year")
     export = load_export(file, format=runtime.config.input.format, limits=runtime.config.input.limits())
     with Bar(runtime, len(export.classes) + 1, "Год") as bar:
         results = archive_year(archive_, export, runtime.user, progress=bar.update)
@@ -87,10 +79,11 @@ def sign(runtime: Runtime, case_id: str | None, pending: bool, key: Path, passph
     if pending == (case_id is not None):
         raise click.UsageError("give either --case ID or --pending")
     archive_ = open_archive(runtime)
-    require(archive_.catalog, runtime.user, "sign", case_id or "pending")
     prompt = (lambda text: click.prompt(text, hide_input=True, err=True)) if sys.stdin.isatty() else None
-    passphrase = read_passphrase(passphrase_file, prompt=prompt, what=key.name)
-    director = load_key_file(key, passphrase)
+
+    def director() -> KeySigner:  # unlocked once the director's role is checked
+        return load_key_file(key, read_passphrase(passphrase_file, prompt=prompt, what=key.name))
+
     with Bar(runtime, 0, "Подпись") as bar:
         results = sign_pending(archive_, director, runtime.user, case_id, progress=bar.update)
     _report(runtime, results, "signed")
@@ -100,9 +93,8 @@ def sign(runtime: Runtime, case_id: str | None, pending: bool, key: Path, passph
 @click.pass_obj
 def status_command(runtime: Runtime) -> None:
     """What is archived, what awaits the director's signature, what is due for disposal."""
-    archive_ = open_archive(runtime, need_key=False)
-    require(archive_.catalog, runtime.user, "status")
-    data = status(archive_, archive_.clock().date())
+    archive_ = open_archive(runtime)
+    data = status(archive_, runtime.user, archive_.clock().date())
     lines = [
         "cases: " + ", ".join(f"{k} {v}" for k, v in sorted(data["cases"].items())) if data["cases"] else "cases: none"
     ]
@@ -138,9 +130,8 @@ def retention() -> None:
 @click.pass_obj
 def retention_list(runtime: Runtime, due: bool) -> None:
     """Every case with its retention class and the day it may be destroyed from."""
-    archive_ = open_archive(runtime, need_key=False)
-    require(archive_.catalog, runtime.user, "status")
-    rows = retention_rows(archive_, archive_.clock().date(), due_only=due)
+    archive_ = open_archive(runtime)
+    rows = retention_rows(archive_, runtime.user, archive_.clock().date(), due_only=due)
     payload = {
         "ok": True,
         "cases": [{**asdict(r), "retain_until": r.retain_until.isoformat() if r.retain_until else None} for r in rows],
@@ -174,7 +165,6 @@ def retention_release(runtime: Runtime, case_id: str) -> None:
 
 def _set_hold(runtime: Runtime, case_id: str, hold: bool) -> None:
     archive_ = open_archive(runtime)
-    require(archive_.catalog, runtime.user, "retention", case_id)
     version = set_hold(archive_, case_id, hold, runtime.user)
     human = f"{case_id}: on legal hold" if hold else f"{case_id}: released from legal hold"
     runtime.emit(
@@ -191,6 +181,5 @@ def dispose_command(runtime: Runtime, case_id: str) -> None:
     Refused (exit 1, nothing touched) before the case's date or while it is on legal hold.
     """
     archive_ = open_archive(runtime)
-    require(archive_.catalog, runtime.user, "dispose", case_id)
     act = dispose(archive_, case_id, runtime.user, archive_.clock().date())
     runtime.emit({"ok": True, "case": case_id, "act_case": act}, f"{case_id}: disposed; the act is kept in {act}")

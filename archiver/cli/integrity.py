@@ -9,9 +9,10 @@ from typing import Any, ClassVar
 
 import click
 
+from archiver.archive.cases import CaseStatus
 from archiver.archive.catalog.models import Case
-from archiver.archive.roles import RefusedError, require
-from archiver.archive.store import Archive
+from archiver.archive.context import Archive
+from archiver.archive.roles import RefusedError
 from archiver.cli.main import Runtime, cli
 from archiver.cli.outputs import refuse_archive_paths
 from archiver.cli.progress import Bar
@@ -19,6 +20,7 @@ from archiver.cli.session import open_archive
 from archiver.errors import EXIT_PROBLEMS, ArchiverError, BadInputError
 from archiver.files import PRIVATE_FILE, write_atomically
 from archiver.operations.integrity import snapshots, verify_archive
+from archiver.operations.quarantine import purge_quarantine, quarantine_entries
 from archiver.operations.repair import repair
 
 
@@ -51,7 +53,7 @@ def _known_case(archive: Archive, case_id: str | None) -> None:
         return
     with archive.catalog.transaction() as session:
         case = session.get(Case, case_id)
-        if case is None or case.status == "disposed":
+        if case is None or case.status == CaseStatus.DISPOSED:
             raise BadInputError(f"no case {case_id!r} in the catalog (`archiver find` lists them)")
 
 
@@ -83,8 +85,7 @@ def verify(
         raise click.UsageError("--budget goes with --due")
     if report is not None:
         refuse_archive_paths(runtime, report)
-    archive = open_archive(runtime, need_key=report is not None)
-    role = require(archive.catalog, runtime.user, "verify", case_id or "archive")
+    archive = open_archive(runtime)
     _known_case(archive, case_id)
     if repository is not None and repository not in {r.name for r in archive.repositories}:
         raise BadInputError(
@@ -93,7 +94,7 @@ def verify(
     copies = len(snapshots(archive, case_id)) * (1 if repository else len(archive.repositories))
     with Bar(runtime, copies, "Проверка") as bar:
         result = verify_archive(archive, runtime.user, case_id=case_id, repository=repository, deep=deep, due=due,
-                                budget=budget, record_copies=role != "auditor", progress=bar.update)  # fmt: skip
+                                budget=budget, progress=bar.update)  # fmt: skip
     for warning in result.warnings:
         if not runtime.json:
             click.echo(f"archiver: warning: {warning}", err=True)
@@ -122,8 +123,7 @@ def repair_command(runtime: Runtime, case_id: str | None) -> None:
     The damaged copy is kept aside in the repository's staging area. When no intact copy exists,
     nothing is changed and the exit code is 1.
     """
-    archive = open_archive(runtime, need_key=False)
-    require(archive.catalog, runtime.user, "repair", case_id or "archive")
+    archive = open_archive(runtime)
     _known_case(archive, case_id)
     results = repair(archive, runtime.user, case_id)
     lines = [f"{r.repository}/{r.case_id}: {r.outcome} — {r.detail}" for r in results] or ["nothing to repair"]
@@ -136,7 +136,39 @@ def repair_command(runtime: Runtime, case_id: str | None) -> None:
 
 @cli.group("catalog")
 def catalog_group() -> None:
-    """The catalog itself: rebuild it from a repository when it is lost."""
+    """The catalog itself: upgrade its schema after installing a new archiver; rebuild it when it is lost."""
+
+
+@catalog_group.command("upgrade")
+@click.pass_obj
+def catalog_upgrade(runtime: Runtime) -> None:
+    """Bring the catalog's schema to this archiver's version (its migrations, each in a transaction).
+
+    Run by root or the service account ([security] service_account) after installing a new version; every
+    other command refuses a catalog that is behind. Back up the catalog first.
+    """
+    from archiver.archive.catalog.database import shown_url, upgrade_catalog
+    from archiver.archive.identity import current_account
+
+    account = current_account(runtime.config.security.service_account or None)
+    if not account.is_os_admin:
+        raise RefusedError(
+            f"refused: the OS account {account.login!r} may not upgrade the catalog (root or the service account "
+            "named in [security] service_account may)"
+        )
+    url = runtime.config.catalog_url()
+    before, after = upgrade_catalog(url)
+    if before != after:
+        from archiver.archive.catalog import open_catalog
+
+        catalog = open_catalog(url)
+        with catalog.transaction() as session:
+            catalog.record(session, f"({account.login})", "catalog upgrade", "catalog", "success",
+                           {"from": before, "to": after})  # fmt: skip
+        catalog.engine.dispose()
+    human = f"catalog {shown_url(url)}: " + (f"upgraded from {before or 'nothing'} to {after}" if before != after
+                                              else f"already at {after}")  # fmt: skip
+    runtime.emit({"ok": True, "catalog": shown_url(url), "from": before, "to": after}, human)
 
 
 @catalog_group.command("rebuild")
@@ -159,7 +191,7 @@ def catalog_rebuild(runtime: Runtime, repository: str) -> None:
             f"refused: the OS account {account.login!r} may not rebuild the catalog (root or the service account "
             "named in [security] service_account may)"
         )
-    archive = open_archive(runtime, need_key=False)
+    archive = open_archive(runtime, migrate=True)  # a new, empty database gets the schema
     runtime.user = runtime.user or f"({account.login})"
     source = next((r for r in archive.repositories if r.name == repository), None)
     if source is None:
@@ -196,9 +228,7 @@ def quarantine() -> None:
 @click.pass_obj
 def quarantine_list(runtime: Runtime) -> None:
     """Every entry of every repository's quarantine: where from, why, when, how large."""
-    archive = open_archive(runtime, need_key=False)
-    require(archive.catalog, runtime.user, "quarantine", "list")
-    entries = [e for r in archive.repositories for e in r.quarantine.entries(r.name)]
+    entries = quarantine_entries(open_archive(runtime), runtime.user)
     lines = [f"{e.repository}: {e.at:%Y-%m-%d %H:%M} {e.subject} — {e.reason} ({e.size} bytes)\n  {e.path}"
              for e in entries] or ["the quarantine is empty"]  # fmt: skip
     runtime.emit({"ok": True, "entries": [e.as_dict() for e in entries]}, "\n".join(lines))
@@ -209,17 +239,6 @@ def quarantine_list(runtime: Runtime) -> None:
 @click.pass_obj
 def quarantine_purge(runtime: Runtime, older_than: timedelta) -> None:
     """Delete quarantine entries older than the given age (admins only; recorded in the audit trail)."""
-    archive = open_archive(runtime, need_key=False)
-    require(archive.catalog, runtime.user, "quarantine", "purge")
-    cutoff = archive.clock() - older_than
-    purged = []
-    for repository in archive.repositories:
-        for entry in repository.quarantine.entries(repository.name):
-            if entry.at < cutoff:
-                repository.quarantine.purge(entry)
-                purged.append(entry)
-                with archive.catalog.transaction() as session:
-                    archive.catalog.record(session, runtime.user, "quarantine purge", entry.subject, "success",
-                                           entry.as_dict())  # fmt: skip
+    purged = purge_quarantine(open_archive(runtime), runtime.user, older_than)
     runtime.emit({"ok": True, "purged": [e.as_dict() for e in purged]},
                  f"{len(purged)} quarantine entr{'y' if len(purged) == 1 else 'ies'} purged")  # fmt: skip

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import importlib
 import json
 import os
 import platform
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any, Literal, NoReturn, overload
 
 import click
+from click.utils import make_default_short_help
 
 from archiver import __version__
 from archiver.config import DEFAULT_CONFIG_NAME, Config, load_config
@@ -64,13 +66,108 @@ class Runtime:
             click.echo(printable(human))
 
 
+# Every command, loaded only when it is used (so `archiver --help` starts no PDF or signing library): the
+# module that defines it, and the line `archiver --help` shows for it (a test keeps them equal to the
+# commands' own help).
+COMMANDS: dict[str, tuple[str, str]] = {
+    "archive": (
+        "archiver.cli.archiving",
+        "Archive a period or the year: each case sealed, stored in every repository, catalogued.",
+    ),
+    "catalog": (
+        "archiver.cli.integrity",
+        "The catalog itself: upgrade its schema after installing a new archiver; rebuild it when it is lost.",
+    ),
+    "demo": (
+        "archiver.cli.demo",
+        "The whole story on demo data: archive, sign, damage, verify, repair, export for an auditor.",
+    ),
+    "demo-data": (
+        "archiver.cli.demo_data",
+        "Write a realistic, deterministic school year (Russian names, curriculum, marks) as an export.",
+    ),
+    "dispose": (
+        "archiver.cli.archiving",
+        "Destroy a case whose retention has ended: from every repository, with a sealed disposal act.",
+    ),
+    "export": (
+        "archiver.cli.retrieval",
+        "A BagIt package of a case with its signature reports and trust anchors, checkable without us.",
+    ),
+    "find": ("archiver.cli.retrieval", "Search the catalog for cases."),
+    "get": (
+        "archiver.cli.retrieval",
+        "Retrieve a case from a copy that verifies; damaged copies are passed over and reported.",
+    ),
+    "init": (
+        "archiver.cli.setup",
+        "Make a new archive: configuration, two repository directories, SQLite catalog, and a TEST PKI.",
+    ),
+    "quarantine": (
+        "archiver.cli.integrity",
+        "What was taken out of the repositories (damaged copies, leftovers of interrupted runs, junk).",
+    ),
+    "render": (
+        "archiver.cli.rendering",
+        "Render a class's journal volume (or its archive copy at a period's end) or the summary volume.",
+    ),
+    "repair": (
+        "archiver.cli.integrity",
+        "Restore missing or damaged copies from a copy that matches its sealed manifest.",
+    ),
+    "retention": ("archiver.cli.archiving", "Retention periods and legal holds."),
+    "sign": (
+        "archiver.cli.archiving",
+        "The director signs volumes awaiting signature, each as a new version of its case.",
+    ),
+    "status": (
+        "archiver.cli.archiving",
+        "What is archived, what awaits the director's signature, what is due for disposal.",
+    ),
+    "users": (
+        "archiver.cli.setup",
+        "Who may use the archive, in which role (admin, director, archivist, auditor), from which OS account.",
+    ),
+    "validate": ("archiver.cli.validate", "Check a journal export: its shape (the JSON Schema), then its meaning."),
+    "verify": (
+        "archiver.cli.integrity",
+        "Re-verify every copy: files, digests, inventories, sealed manifests, signatures, sheet counts, catalog.",
+    ),
+}
+
+
 class ArchiverGroup(click.Group):
     """Runs a command and maps its errors to a message and an exit code (DESIGN.md: 0, 1, 2, 3).
 
     `invoke` handles what the commands raise, with the Runtime at hand (where the archive is, --json); `main`
     handles the rest (option parsing before the Runtime exists, closing the context), in the console script
-    and in click's CliRunner alike.
+    and in click's CliRunner alike. Commands are imported when used (`COMMANDS`).
     """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(COMMANDS))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            importlib.import_module(COMMANDS[cmd_name][0])  # its decorators add it to this group
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The list of commands from `COMMANDS`, without importing them."""
+        names = self.list_commands(ctx)
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = []
+        for name in names:
+            if name in COMMANDS:
+                text = make_default_short_help(COMMANDS[name][1], limit)
+            else:
+                command = self.commands[name]
+                text = command.get_short_help_str(limit)
+            rows.append((name, text))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

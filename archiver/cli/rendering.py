@@ -15,7 +15,8 @@ from archiver.files import check_replaceable, write_atomically
 from archiver.ingest.importers import load_export
 from archiver.ingest.model import JournalExport
 from archiver.rendering.pdfa import VARIANTS, variant
-from archiver.rendering.volume import render_volume, workers
+from archiver.rendering.volume import render_volume
+from archiver.workers import workers
 
 
 @cli.command()

@@ -6,11 +6,11 @@ from __future__ import annotations
 import click
 
 from archiver.archive.checkpoints import load_sealed, seal_checkpoint
+from archiver.archive.context import Archive
 from archiver.archive.identity import current_account
-from archiver.archive.opening import archive_from_config, load_eseal, load_key_file, registered_eseal
+from archiver.archive.opening import archive_from_config, load_key_file
 from archiver.archive.roles import identify
 from archiver.archive.storage import StorageError
-from archiver.archive.store import Archive
 from archiver.cli.main import Runtime
 from archiver.errors import ArchiverError
 from archiver.files import printable
@@ -18,8 +18,12 @@ from archiver.files import printable
 __all__ = ["load_key_file", "open_archive"]
 
 
-def open_archive(runtime: Runtime, *, need_key: bool = True) -> Archive:
-    archive = archive_from_config(runtime.config, need_key=need_key)
+def open_archive(runtime: Runtime, *, migrate: bool = False) -> Archive:
+    """The archive of the configuration, with the acting user identified; the e-seal key is unlocked only
+    when something is sealed (after the operation has checked the user's role). `migrate`: make or bring
+    the catalog's schema up first (`catalog rebuild` into a new, empty database)."""
+    archive = archive_from_config(runtime.config, user=lambda: runtime.user or f"({archive.catalog.os_user})",
+                                  migrate=migrate)  # fmt: skip
     context = click.get_current_context(silent=True)
     if context is not None:
         context.call_on_close(archive.catalog.engine.dispose)
@@ -27,8 +31,6 @@ def open_archive(runtime: Runtime, *, need_key: bool = True) -> Archive:
     account = current_account(runtime.config.security.service_account or None)
     actor = identify(archive.catalog, account, runtime.as_user)
     runtime.user = actor.user
-    if archive.eseal is not None:
-        registered_eseal(archive, runtime.user or f"({account.login})")
     if context is not None:
         context.call_on_close(lambda: _checkpoint(runtime, archive))  # runs before the engine is disposed
     return archive
@@ -39,7 +41,7 @@ def _checkpoint(runtime: Runtime, archive: Archive) -> None:
     of a run killed before its checkpoint); when it cannot (a repository missing, no e-seal key), the run's
     result stands and the reason is printed."""
     try:
-        seal_checkpoint(archive, runtime.user or f"({archive.catalog.os_user})", lambda: load_eseal(runtime.config))
+        seal_checkpoint(archive, runtime.user or f"({archive.catalog.os_user})")
     except (ArchiverError, StorageError) as exc:
         click.echo(printable(f"archiver: warning: the audit trail's checkpoint was not sealed: {exc.message}"),
                    err=True)  # fmt: skip

@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
-from typing import Any
 
 import click
-from sqlalchemy import select
 
-from archiver.archive.catalog.models import Certificate, User
 from archiver.archive.identity import current_account
 from archiver.archive.registry import (
-    CertificateRecord,
     LoadedCertificate,
-    UserRecord,
-    change,
     load_certificates,
-    replay,
 )
-from archiver.archive.roles import ROLES, require
+from archiver.archive.roles import ROLES
 from archiver.cli.main import Runtime, cli
 from archiver.errors import BadInputError
 from archiver.files import unreadable
@@ -32,8 +24,11 @@ from archiver.operations.setup import initialize
 @click.option("--service-account", default="", metavar="LOGIN",
               help="The OS account that owns the archive; run init through `sudo -u LOGIN` and the person who ran "
               "sudo becomes the first admin (README: Security).")  # fmt: skip
+@click.option("--catalog", "catalog_url", default="", metavar="URL",
+              help="Keep the catalog in this empty database (e.g. postgresql+psycopg://archiver@db/archive) "
+              "instead of an SQLite file in the directory.")  # fmt: skip
 @click.pass_obj
-def init(runtime: Runtime, directory: Path, service_account: str) -> None:
+def init(runtime: Runtime, directory: Path, service_account: str, catalog_url: str) -> None:
     """Make a new archive: configuration, two repository directories, SQLite catalog, and a TEST PKI.
 
     The PKI (root CA, the school's e-seal, the director's PKCS#12 with its passphrase file, their
@@ -43,7 +38,7 @@ def init(runtime: Runtime, directory: Path, service_account: str) -> None:
     refused.
     """
     login = current_account(service_account or None).login
-    payload = initialize(directory, login, service_account)
+    payload = initialize(directory, login, service_account, catalog_url)
     from archiver.archive.storage import OcflRepository
     from archiver.operations.integrity import carrier_warnings
 
@@ -69,9 +64,6 @@ def init(runtime: Runtime, directory: Path, service_account: str) -> None:
     )
 
 
-NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._:-]{0,99}")  # archive user names and OS logins (uid:1001 too)
-
-
 @cli.group()
 def users() -> None:
     """Who may use the archive, in which role (admin, director, archivist, auditor), from which OS account."""
@@ -91,44 +83,18 @@ def users_add(runtime: Runtime, name: str, role: str, os_user: str | None, certi
     made before users were bound to OS accounts), root or the configured service account registers one.
     """
     from archiver.cli.session import open_archive
+    from archiver.operations.users import add_user
 
-    login = os_user or name
-    for what, value in (("user name", name), ("--os-user", login)):
-        if not NAME.fullmatch(value):
-            raise BadInputError(f"{what} {value!r}: letters a-z, A-Z, digits, '.', '_', '-' and ':' only, 1-100")
-    archive = open_archive(runtime, need_key=False)
-    with archive.catalog.transaction() as session:
-        no_admin = not any(u.role == "admin" for u in replay(archive.catalog, session).users.values())
+    archive = open_archive(runtime)
     account = current_account(runtime.config.security.service_account or None)
-    if not (no_admin and account.is_os_admin and role == "admin"):
-        require(archive.catalog, runtime.user, "users", name)
-    loaded = _certificates(certificates, role)
-    acting = runtime.user or f"({account.login})"
-    with archive.catalog.transaction() as session:
-        registry = replay(archive.catalog, session)
-        holder = registry.user_of(login)
-        if holder is not None and holder != name:
-            raise BadInputError(f"the OS account {login!r} already acts as user {holder!r}")
-        for item in loaded:
-            known = registry.certificates.get(item.sha256)
-            if known is not None and (known.purpose != "director" or known.user != name):
-                whose = "the e-seal's" if known.purpose == "eseal" else f"user {known.user!r}'s"
-                raise BadInputError(f"the certificate {item.subject} is already registered as {whose}")
-        previous = registry.users.get(name)
-        change(
-            archive.catalog, session, acting, "users add", name,
-            users={name: UserRecord(role, login)},
-            certificates={c.sha256: (CertificateRecord("director", name), c.der) for c in loaded},
-            details={"previous_role": previous.role if previous else None},
-        )  # fmt: skip
-    payload = {"ok": True, "user": name, "role": role, "os_user": login, "certificates": [c.sha256 for c in loaded]}
+    loaded = _certificates(certificates)
+    payload = add_user(archive, runtime.user, account, name, role, os_user, loaded)
+    login = payload["os_user"]
     extra = "".join(f"\n  certificate {c.subject} (SHA-256 {c.sha256})" for c in loaded)
     runtime.emit(payload, f"user {name}: {role}, acting from OS account {login}{extra}")
 
 
-def _certificates(paths: tuple[Path, ...], role: str) -> list[LoadedCertificate]:
-    if paths and role != "director":
-        raise BadInputError("--certificate registers a director's signing certificate: give it with --role director")
+def _certificates(paths: tuple[Path, ...]) -> list[LoadedCertificate]:
     loaded = []
     for path in paths:
         try:
@@ -148,17 +114,9 @@ def _certificates(paths: tuple[Path, ...], role: str) -> list[LoadedCertificate]
 def users_remove(runtime: Runtime, name: str) -> None:
     """Remove a user (admins only). Its certificates stay registered: the signatures made with them stand."""
     from archiver.cli.session import open_archive
+    from archiver.operations.users import remove_user
 
-    archive = open_archive(runtime, need_key=False)
-    require(archive.catalog, runtime.user, "users", name)
-    with archive.catalog.transaction() as session:
-        registry = replay(archive.catalog, session)
-        if name not in registry.users:
-            raise BadInputError(f"no user {name!r}")
-        admins = [n for n, u in registry.users.items() if u.role == "admin"]
-        if admins == [name]:
-            raise BadInputError(f"{name!r} is the last admin: register another admin first")
-        change(archive.catalog, session, runtime.user, "users remove", name, users={name: None})
+    remove_user(open_archive(runtime), runtime.user, name)
     runtime.emit({"ok": True, "user": name, "removed": True}, f"user {name}: removed")
 
 
@@ -167,25 +125,9 @@ def users_remove(runtime: Runtime, name: str) -> None:
 def users_list(runtime: Runtime) -> None:
     """Every user with its role, OS account and signing certificates (admins only)."""
     from archiver.cli.session import open_archive
+    from archiver.operations.users import list_users
 
-    archive = open_archive(runtime, need_key=False)
-    require(archive.catalog, runtime.user, "users", "list")
-    with archive.catalog.transaction() as session:
-        rows = session.execute(select(User).order_by(User.name)).scalars().all()
-        certs = session.execute(select(Certificate).order_by(Certificate.not_after)).scalars().all()
-        entries: list[dict[str, Any]] = [
-            {
-                "name": u.name,
-                "role": u.role,
-                "os_user": u.os_user,
-                "certificates": [
-                    {"sha256": c.sha256, "subject": c.subject, "not_after": c.not_after.isoformat()}
-                    for c in certs if c.user_name == u.name
-                ],
-            }
-            for u in rows
-        ]  # fmt: skip
-        seals = [{"sha256": c.sha256, "subject": c.subject} for c in certs if c.purpose == "eseal"]
+    entries, seals = list_users(open_archive(runtime), runtime.user)
     lines = [
         f"{e['name']}: {e['role']}, OS account {e['os_user'] or '—'}"
         + "".join(f"\n  certificate {c['subject']} until {c['not_after'][:10]}" for c in e["certificates"])
@@ -202,17 +144,8 @@ def users_eseal(runtime: Runtime) -> None:
     e-seal is renewed). Volumes sealed with earlier registered e-seals stay valid."""
     from archiver.archive.opening import load_eseal
     from archiver.cli.session import open_archive
+    from archiver.operations.users import register_eseal
 
-    archive = open_archive(runtime, need_key=False)
-    require(archive.catalog, runtime.user, "users", "eseal")
-    key = load_eseal(runtime.config)
-    with archive.catalog.transaction() as session:
-        known = replay(archive.catalog, session).certificates.get(key.certificate_sha256)
-        if known is not None and known.purpose != "eseal":
-            raise BadInputError(f"the certificate {key.subject} is registered as user {known.user!r}'s signature")
-        if known is None:
-            entry = (CertificateRecord("eseal", None), key.certificate.dump())
-            change(archive.catalog, session, runtime.user, "certificate", "eseal",
-                   certificates={key.certificate_sha256: entry})  # fmt: skip
+    key = register_eseal(open_archive(runtime), runtime.user, lambda: load_eseal(runtime.config))
     payload = {"ok": True, "eseal": key.certificate_sha256, "subject": key.subject}
     runtime.emit(payload, f"e-seal certificate registered: {key.subject} (SHA-256 {key.certificate_sha256})")

@@ -14,19 +14,21 @@ from pathlib import Path
 from typing import Any
 
 from archiver.archive.checkpoints import seal_checkpoint
+from archiver.archive.context import Archive
 from archiver.archive.identity import current_account
 from archiver.archive.keys import read_passphrase
-from archiver.archive.opening import archive_from_config, registered_eseal
-from archiver.archive.registry import CertificateRecord, UserRecord, change
-from archiver.archive.store import Archive
+from archiver.archive.opening import archive_from_config
+from archiver.archive.registry import load_certificates
 from archiver.config import load_config
 from archiver.demo.generator import document_json, generate
 from archiver.ingest.importers import load_export
+from archiver.operations.archiving import archive_period, archive_year
 from archiver.operations.integrity import verify_archive
 from archiver.operations.repair import repair
 from archiver.operations.retrieval import export_bag
 from archiver.operations.setup import initialize
-from archiver.operations.workflows import archive_period, archive_year, sign_pending
+from archiver.operations.signing import sign_pending
+from archiver.operations.users import add_user
 from signing import load_pkcs12
 
 Say = Callable[[str], None]
@@ -45,22 +47,21 @@ class Story:
 
 def run_demo(directory: Path, students: int, say: Say) -> Story:
     story = Story(directory)
-    admin = current_account().login  # the OS account running the demo is its admin, as with `archiver init`
+    account = current_account()
+    admin = account.login  # the OS account running the demo is its admin, as with `archiver init`
     paths = initialize(directory, admin)
     story.step(say, "archive initialised (TEST PKI, two repositories, SQLite catalog)", directory=str(directory))
     archive = _open(directory)
-    registered_eseal(archive, admin)
     director = load_pkcs12(Path(paths["director_key"]).read_bytes(),
                            read_passphrase(Path(paths["director_passphrase"])))  # fmt: skip
-    with archive.catalog.transaction() as session:
-        for name, role in (("director", "director"), ("archivist", "archivist"), ("auditor", "auditor")):
-            certificates = {}
-            if role == "director":  # the director's signing certificate is bound to the director
-                certificates = {director.certificate_sha256: (CertificateRecord("director", name),
-                                                              director.certificate.dump())}  # fmt: skip
-            change(archive.catalog, session, admin, "users add", name, users={name: UserRecord(role, name)},
-                   certificates=certificates)  # fmt: skip
-    story.step(say, "users registered", admin=admin, director="director", archivist="archivist", auditor="auditor")
+    signing_certificate = load_certificates(Path(paths["director_certificate"]).read_bytes())
+    # One person for each role (named after it; "archivist-2" when the OS account running the demo, its admin,
+    # is called "archivist" itself). The director's signing certificate is bound to the director, as
+    # `users add --certificate` does.
+    people = {role: role if role != admin else f"{role}-2" for role in ("director", "archivist", "auditor")}
+    for role, name in people.items():
+        add_user(archive, admin, account, name, role, certificates=signing_certificate if role == "director" else ())
+    story.step(say, "users registered", admin=admin, **people)
 
     export_path = directory / "school.json"
     export_path.write_bytes(document_json(generate(students, 1)))
@@ -73,10 +74,10 @@ def run_demo(directory: Path, students: int, say: Say) -> Story:
     story.step(say, "year-end archive made, sealed and stored twice", cases=len(year),
                sheets=sum(c.sheets for c in year))  # fmt: skip
 
-    signed = sign_pending(archive, director, "director")
+    signed = sign_pending(archive, director, people["director"])
     story.step(say, "the director signed the year-end volumes", signed=len(signed))
 
-    clean = verify_archive(archive, "archivist")
+    clean = verify_archive(archive, people["archivist"])
     story.step(say, "verify", copies=len(clean.copies), problems=len(clean.findings))
 
     first, second = archive.repositories[0], archive.repositories[1]
@@ -90,23 +91,23 @@ def run_demo(directory: Path, students: int, say: Say) -> Story:
     story.step(say, "damage done", flipped_byte=f"{first.name}/{flipped_case}/volume.pdf",
                deleted_file=f"{second.name}/{deleted_case}/source.json")  # fmt: skip
 
-    damaged = verify_archive(archive, "archivist")
+    damaged = verify_archive(archive, people["archivist"])
     found = sorted({f"{f.repository}/{f.case_id}" for f in damaged.findings})
     story.step(say, "verify finds the damage", problems=len(damaged.findings), copies=", ".join(found))
     for finding in damaged.findings:
         say(f"      {finding}")
 
-    repaired = repair(archive, "archivist")
+    repaired = repair(archive, people["archivist"])
     fixed = ", ".join(f"{r.repository}/{r.case_id}" for r in repaired if r.outcome == "repaired")
     story.step(say, "repair from the intact copies", repaired=fixed)
 
-    again = verify_archive(archive, "archivist")
+    again = verify_archive(archive, people["archivist"])
     story.step(say, "verify again", copies=len(again.copies), problems=len(again.findings))
 
     import bagit
 
     bag_dir = directory / "auditor-bag"
-    export_bag(archive, flipped_case, bag_dir, "auditor")
+    export_bag(archive, flipped_case, bag_dir, people["auditor"])
     bag = bagit.Bag(str(bag_dir))
     bag.validate()
     story.step(say, "auditor's BagIt package exported and validated with bagit", bag=str(bag_dir),

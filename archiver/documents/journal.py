@@ -147,7 +147,8 @@ def course_journal(
     for start in range(0, max(len(columns), 1), COLUMNS_PER_PAGE):
         chunk = columns[start : start + COLUMNS_PER_PAGE]
         for row_start in range(0, max(len(students), 1), ROWS_PER_PAGE):
-            pages.append(_grid_page(chunk, students[row_start : row_start + ROWS_PER_PAGE], cells, start, row_start))
+            pages.append(_grid_page(chunk, students[row_start : row_start + ROWS_PER_PAGE], cells, start, row_start,
+                                    export.academic_year.start))  # fmt: skip
         chunk_days = [c for c in chunk if c.lesson_id]
         first = chunk_days[0].lesson_id if chunk_days else None
         last = chunk_days[-1].lesson_id if chunk_days else None
@@ -229,6 +230,7 @@ def _grid_page(
     cells: dict[tuple[str, int], str],
     column_offset: int,
     row_offset: int,
+    year_start: date,
 ) -> GridPage:
     months: list[tuple[str, int]] = []
     for column in columns:
@@ -248,7 +250,7 @@ def _grid_page(
                 footnotes.append(Footnote(mark, f"{student.last_name} {student.first_name}, {when}: {text}"))
                 text = mark[:CELL_WIDTH]
             texts.append(text)
-        rows.append(GridRow(number, _grid_name(student), _stay_note(student), tuple(texts)))
+        rows.append(GridRow(number, _grid_name(student), _stay_note(student, year_start), tuple(texts)))
     return GridPage(tuple(columns), tuple(months), tuple(rows), tuple(footnotes))
 
 
@@ -257,9 +259,9 @@ def _grid_name(student: Student) -> str:
     return name if len(name) <= 34 else f"{student.last_name} {student.first_name[0]}."
 
 
-def _stay_note(student: Student) -> str:
+def _stay_note(student: Student, year_start: date) -> str:
     notes = []
-    if student.enrolled.month != 9 or student.enrolled.day != 1:
+    if student.joined_after(year_start):
         notes.append(f"приб. {student.enrolled:%d.%m}")
     if student.left is not None:
         notes.append(f"выб. {student.left:%d.%m}")

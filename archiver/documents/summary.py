@@ -17,6 +17,7 @@ The mark used is the final mark where the grade has final marks (9th and 11th gr
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from archiver.documents.grid import mono_line
 from archiver.ingest.model import Course, JournalExport, Period, SchoolClass, Student
@@ -146,7 +147,12 @@ def class_summary(export: JournalExport, klass: SchoolClass) -> ClassSummary:
             for number, (student, cells) in enumerate(chunk, start=row_start + 1):
                 width = sum(len(s.labels) for s in group)
                 page_rows.append(
-                    SummaryRow(number, student.full_name, _stay(student), cells[group_start : group_start + width])
+                    SummaryRow(
+                        number,
+                        student.full_name,
+                        _stay(student, export.academic_year.start),
+                        cells[group_start : group_start + width],
+                    )
                 )
             pages.append(SummaryPage(tuple(SubjectColumns(s.title, s.labels) for s in group), tuple(page_rows)))
     stats = [_subject_stats(s, students) for s in subjects]
@@ -280,9 +286,9 @@ def _pct(part: int, whole: int) -> str:
     return "—" if whole == 0 else f"{part * 100 / whole:.1f}".replace(".", ",")
 
 
-def _stay(student: Student) -> str:
+def _stay(student: Student, year_start: date) -> str:
     if student.left is not None:
         return f"выбыл(а) {student.left:%d.%m.%Y}"
-    if student.enrolled.month != 9 or student.enrolled.day != 1:
+    if student.joined_after(year_start):
         return f"прибыл(а) {student.enrolled:%d.%m.%Y}"
     return ""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
+from enum import StrEnum
 
 from archiver.documents.journal import CourseJournal, course_journal
 from archiver.documents.summary import ClassSummary, class_summary
@@ -15,9 +16,15 @@ from archiver.documents.title import TitleSheet
 from archiver.ingest.model import JournalExport, Period, SchoolClass
 from archiver.ingest.serialize import class_subset, summary_subset
 
-KIND_CLASS_YEAR = "class_year"
-KIND_CLASS_PERIOD = "class_period"
-KIND_SUMMARY = "summary"
+
+class VolumeKind(StrEnum):
+    """The volumes the archive binds (each is archived as a case of the same kind)."""
+
+    CLASS_YEAR = "class_year"
+    CLASS_PERIOD = "class_period"
+    SUMMARY = "summary"
+
+
 ORDINALS = {1: "I", 2: "II", 3: "III", 4: "IV"}
 
 
@@ -35,7 +42,9 @@ class Part:
 @dataclass(frozen=True)
 class Volume:
     id: str  # stable, from the data: school/year/class/kind
-    kind: str
+    kind: VolumeKind
+    school_id: str
+    academic_year: str  # the academic year's id in the export
     title: str  # the document's title in its metadata
     running_head: str
     title_sheet: TitleSheet  # contents still empty
@@ -43,7 +52,9 @@ class Volume:
     created: datetime
     source: JournalExport  # the data the volume is rendered from, embedded in PDF/A-3
     source_name: str
-    class_name: str | None = None  # «5А» for a class's volumes
+    class_id: str | None = None  # a class's volumes: the class's id in the export
+    class_name: str | None = None  # and its name, «5А»
+    period_id: str | None = None  # a period's archive copy: the period's id
 
 
 def class_year_volume(export: JournalExport, klass: SchoolClass) -> Volume:
@@ -74,7 +85,9 @@ def summary_volume(export: JournalExport) -> Volume:
     )
     return Volume(
         id=f"{export.school.id}/{export.academic_year.id}/summary",
-        kind=KIND_SUMMARY,
+        kind=VolumeKind.SUMMARY,
+        school_id=export.school.id,
+        academic_year=export.academic_year.id,
         title=f"Сводные ведомости итоговых оценок, {year} учебный год",
         running_head=f"{export.school.short_name} · сводные ведомости итоговых оценок · {year} учебный год",
         title_sheet=title_sheet,
@@ -98,12 +111,12 @@ def _class_volume(export: JournalExport, klass: SchoolClass, period: Period | No
     )
     class_title = f"{klass.grade} «{klass.letter}» класса"
     if period is None:
-        kind, suffix = KIND_CLASS_YEAR, "journal"
+        kind, suffix = VolumeKind.CLASS_YEAR, "journal"
         period_line = f"{year} учебный год"
         retention = "Срок хранения: 5 лет"
         title = f"Классный журнал {klass.name} класса, {year} учебный год"
     else:
-        kind, suffix = KIND_CLASS_PERIOD, f"period/{period.id}"
+        kind, suffix = VolumeKind.CLASS_PERIOD, f"period/{period.id}"
         period_line = f"Архивная копия на окончание периода «{period.name}» {year} учебного года"
         retention = "Хранится до замены следующей архивной копией"
         title = f"Классный журнал {klass.name} класса, {period.name}, {year} учебный год"
@@ -112,6 +125,8 @@ def _class_volume(export: JournalExport, klass: SchoolClass, period: Period | No
     return Volume(
         id=f"{export.school.id}/{export.academic_year.id}/{klass.id}/{suffix}",
         kind=kind,
+        school_id=export.school.id,
+        academic_year=export.academic_year.id,
         title=title,
         running_head=f"{export.school.short_name} · классный журнал {klass.name} · {year} учебный год",
         title_sheet=title_sheet,
@@ -119,7 +134,9 @@ def _class_volume(export: JournalExport, klass: SchoolClass, period: Period | No
         created=_created(export, period),
         source=class_subset(export, klass, until),
         source_name=f"{export.academic_year.id}-{klass.id}-{suffix.replace('/', '-')}.json",
+        class_id=klass.id,
         class_name=klass.name,
+        period_id=period.id if period else None,
     )
 
 

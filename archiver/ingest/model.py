@@ -105,6 +105,10 @@ class Student(Person):
     def enrolled_during(self, start: date, end: date) -> bool:
         return self.enrolled <= end and (self.left is None or self.left >= start)
 
+    def joined_after(self, year_start: date) -> bool:
+        """Whether the student came to the class after the academic year began («прибыл(а)»)."""
+        return self.enrolled > year_start
+
 
 @dataclass(frozen=True, slots=True)
 class Lesson:

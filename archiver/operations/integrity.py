@@ -26,14 +26,16 @@ from typing import Any
 
 from sqlalchemy import select
 
-from archiver.archive.cases import MANIFEST, METADATA, SEAL, VOLUME, parse_manifest
+from archiver.archive.cases import GONE, MANIFEST, METADATA, SEAL, VOLUME, CaseStatus, parse_manifest
 from archiver.archive.catalog.models import Case, CaseVersion, Copy
 from archiver.archive.checkpoints import checkpoint_findings
+from archiver.archive.context import Archive
 from archiver.archive.registry import current, differences, replay
+from archiver.archive.roles import require
 from archiver.archive.storage import NOT_IN_THE_COPY, Code, Finding, Repository, StorageError
-from archiver.archive.store import Archive, audited_versions, sealed_act_names
+from archiver.archive.store import audited_versions, sealed_act_names
 from archiver.rendering.pdfa import page_count
-from archiver.rendering.volume import workers
+from archiver.workers import workers
 from signing import validate_pdf
 from signing.detached import check_seal
 
@@ -105,7 +107,7 @@ class VerifyReport:
 
 def snapshots(archive: Archive, case_id: str | None = None) -> list[CaseSnapshot]:
     with archive.catalog.transaction() as session:
-        query = select(Case).where(Case.status.not_in(("disposed", "disposing"))).order_by(Case.id)
+        query = select(Case).where(Case.status.not_in(GONE)).order_by(Case.id)
         if case_id is not None:
             query = query.where(Case.id == case_id)
         out: list[CaseSnapshot] = []
@@ -149,13 +151,13 @@ def verify_archive(
     deep: bool = False,
     due: bool = False,
     budget: timedelta | None = None,
-    record_copies: bool = True,
     progress: Callable[[int], None] | None = None,
 ) -> VerifyReport:
     """Check copies (all, one case's, one repository's, or the due ones within a budget) and record it.
 
-    `record_copies=False` (an auditor's check) writes only the audit events, not the copies' last check.
+    An auditor's check writes only the audit events, not the copies' last check.
     """
+    record_copies = require(archive.catalog, user, "verify", case_id or "archive") != "auditor"
     started = archive.clock()
     clock_start = time.monotonic()
     repositories = [r for r in archive.repositories if repository is None or r.name == repository]
@@ -196,7 +198,7 @@ def verify_archive(
 
 def _interrupted_disposals(archive: Archive, case_id: str | None) -> list[Finding]:
     with archive.catalog.transaction() as session:
-        query = select(Case.id).where(Case.status == "disposing")
+        query = select(Case.id).where(Case.status == CaseStatus.DISPOSING)
         if case_id is not None:
             query = query.where(Case.id == case_id)
         ids = list(session.execute(query).scalars())
@@ -255,7 +257,7 @@ def last_verified(archive: Archive) -> dict[tuple[str, str], datetime | None]:
             select(Case.id, Copy.repository, Copy.verified_at)
             .join(CaseVersion, (CaseVersion.case_id == Case.id) & (CaseVersion.number == Case.head_version))
             .join(Copy, Copy.version_id == CaseVersion.id)
-            .where(Case.status != "disposed")
+            .where(Case.status != CaseStatus.DISPOSED)
         ).all()
     return {(case, repository): at for case, repository, at in rows}
 

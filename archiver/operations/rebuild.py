@@ -8,18 +8,17 @@ checkpoints found, so that `verify` can tell a rebuilt trail from a replaced one
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from archiver.archive.cases import METADATA, ROLES, VOLUME
-from archiver.archive.catalog.models import Case, CaseVersion, Copy, Document, Signature, User
+from archiver.archive.cases import KINDS, CaseKind, CaseStatus
+from archiver.archive.catalog.models import Case, CaseVersion, Copy, User
 from archiver.archive.checkpoints import chains_in, latest_registry
+from archiver.archive.context import Archive
 from archiver.archive.registry import restore
 from archiver.archive.storage import Repository, StorageError
-from archiver.archive.store import Archive, info_of, intact_files
+from archiver.archive.store import case_row, info_of, intact_files, version_rows
 from archiver.errors import BadInputError
-from archiver.rendering.pdfa import page_count
 
 
 @dataclass(frozen=True)
@@ -58,41 +57,23 @@ def rebuild_catalog(archive: Archive, source: Repository, user: str) -> Rebuilt:
                 continue
             heads[object_id] = head_files
             roles = [s.get("role") for s in info.signatures]
-            if info.kind in ("class_year", "summary") and "director" not in roles:
-                status = "awaiting_signature"
+            if KINDS[CaseKind(info.kind)].director_signs and "director" not in roles:
+                status = CaseStatus.AWAITING_SIGNATURE
             elif info.superseded_by:
-                status = "superseded"
+                status = CaseStatus.SUPERSEDED
             else:
-                status = "archived"
-            case = Case(
-                id=object_id, kind=info.kind, school_id=info.school_id, academic_year=info.academic_year,
-                class_id=info.class_id, class_name=info.class_name, period_id=info.period_id, title=info.title,
-                status=status, head_version=check.head, sheets=info.sheets, closed_on=info.retention.closed_on,
-                retention_class=info.retention.retention_class, retain_until=info.retention.retain_until,
-                legal_hold=info.legal_hold, superseded_by=info.superseded_by, created_at=now,
-            )  # fmt: skip
+                status = CaseStatus.ARCHIVED
+            case = Case(id=object_id, kind=info.kind, school_id=info.school_id, created_at=now)
+            case_row(case, info, status, check.head)
             session.add(case)
             for number in range(1, check.head + 1):
                 version = source.version(object_id, number)
-                assert version is not None
+                files = sealed[number - 1]
+                assert version is not None and files is not None
                 created = datetime.fromisoformat(version.created.replace("Z", "+00:00"))
                 row = CaseVersion(case=case, number=number, message=version.message, user=version.user or "unknown",
                                   created_at=created, inventory_sha512=check.inventories.get(number))  # fmt: skip
-                session.add(row)
-                for logical in sorted(version.sha512):
-                    data = source.read(object_id, logical, version.version)
-                    session.add(Document(
-                        version=row, path=logical, role=ROLES.get(logical, "other"), size=len(data),
-                        sha256=version.sha256[logical], sha512=version.sha512[logical],
-                        sheets=page_count(data) if logical == VOLUME else None,
-                    ))  # fmt: skip
-                metadata = json.loads(source.read(object_id, METADATA, version.version))
-                for entry in metadata.get("signatures", []):
-                    session.add(Signature(
-                        version=row, document=VOLUME, field=entry["field"], role=entry["role"], signer=entry["signer"],
-                        certificate_serial=entry["certificate_serial"],
-                        signed_at=datetime.fromisoformat(entry["signed_at"]),
-                    ))  # fmt: skip
+                version_rows(session, row, files, info_of(files).signatures)
                 for repository in archive.repositories:
                     try:
                         there = repository.head(object_id)

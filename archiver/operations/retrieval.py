@@ -13,9 +13,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from archiver.archive.cases import MANIFEST, METADATA, SEAL, SOURCE, VOLUME
+from archiver.archive.cases import MANIFEST, METADATA, SEAL, SOURCE, VOLUME, CaseStatus
 from archiver.archive.catalog.models import Case
-from archiver.archive.store import Archive, ArchiveError
+from archiver.archive.context import Archive, ArchiveError
+from archiver.archive.roles import require
 from archiver.errors import EXIT_PROBLEMS, BadInputError
 from archiver.files import (
     PRIVATE_FILE,
@@ -44,6 +45,7 @@ class Retrieved:
 
 def find_cases(
     archive: Archive,
+    user: str,
     *,
     year: str | None = None,
     class_name: str | None = None,
@@ -51,8 +53,9 @@ def find_cases(
     period: str | None = None,
     student: str | None = None,
 ) -> list[dict[str, Any]]:
+    require(archive.catalog, user, "find")
     with archive.catalog.transaction() as session:
-        query = select(Case).where(Case.status != "disposed").order_by(Case.id)
+        query = select(Case).where(Case.status != CaseStatus.DISPOSED).order_by(Case.id)
         if year:
             query = query.where(Case.academic_year.in_([year, year.replace("/", "-")]))
         if class_name:
@@ -92,6 +95,7 @@ def _students_of(archive: Archive, case_id: str) -> str:
 
 def retrieve(archive: Archive, case_id: str, out: Path, user: str, document: str | None = None) -> Retrieved:
     """Copy a case's files (or one of them) from the first repository whose copy verifies."""
+    require(archive.catalog, user, "get", case_id)
     found = [s for s in snapshots(archive, case_id) if s.case_id == case_id]
     if not found:
         raise BadInputError(f"no case {case_id!r} in the catalog")
@@ -143,6 +147,7 @@ def export_bag(archive: Archive, case_id: str, bag: Path, user: str) -> Retrieve
     Made in a private work directory beside `bag` and renamed into place when complete, so a failed export
     leaves no half package; every file is 0600 and every directory 0700 from the start (children's
     personal data)."""
+    require(archive.catalog, user, "export", case_id)
     if bag.is_symlink() or (os.path.lexists(bag) and not bag.is_dir()):
         raise BadInputError(f"{bag}: exists and is not a directory (a symbolic link is not followed)")
     if bag.exists() and any(bag.iterdir()):
@@ -166,7 +171,7 @@ def export_bag(archive: Archive, case_id: str, bag: Path, user: str) -> Retrieve
 def _make_bag(archive: Archive, case_id: str, bag: Path, user: str) -> Retrieved:
     import bagit
 
-    from archiver.rendering.pages import html_to_pdf, render_html
+    from archiver.rendering.standalone import standalone_pdf
 
     got = retrieve(archive, case_id, bag / "case", user)
     volume = (bag / "case" / VOLUME).read_bytes()
@@ -175,10 +180,11 @@ def _make_bag(archive: Archive, case_id: str, bag: Path, user: str) -> Retrieved
     make_private_dir(validation)
     signatures = json.dumps(report.as_dict(), ensure_ascii=False, indent=2, default=str)
     create_private(validation / "signatures.json", signatures.encode("utf-8"))
-    html = render_html("signature_report.html", report=report, case_id=case_id, first_sheet=1,
-                       running_head=f"Отчёт о проверке подписей · {case_id}",
-                       document_title=f"Отчёт о проверке электронных подписей: {case_id}")  # fmt: skip
-    create_private(validation / "signatures.pdf", html_to_pdf(html, archive.pdfa))
+    title = f"Отчёт о проверке электронных подписей: {case_id}"
+    pdf = standalone_pdf("signature_report.html", archive.pdfa, identifier=f"{case_id}/signatures", title=title,
+                         author=user, created=archive.clock(), running_head=f"Отчёт о проверке подписей · {case_id}",
+                         document_title=title, report=report, case_id=case_id)  # fmt: skip
+    create_private(validation / "signatures.pdf", pdf)
     trust = bag / "trust"
     make_private_dir(trust)
     for index, root in enumerate(archive.trust_roots, start=1):

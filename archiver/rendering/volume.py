@@ -9,18 +9,9 @@ numbers printed on the pages and the counts on the title sheet always agree with
 
 from __future__ import annotations
 
-import ctypes
-import multiprocessing
-import os
-import signal
-import sys
-import threading
-import time
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, replace
-from typing import Any
 
 from archiver.documents.title import contents
 from archiver.documents.volumes import Part, Volume
@@ -28,11 +19,11 @@ from archiver.errors import ArchiverError
 from archiver.ingest.serialize import document_bytes
 from archiver.rendering.pages import html_to_pdf, render_html
 from archiver.rendering.pdfa import DocumentInfo, PdfaVariant, SourceAttachment, join, page_count
+from archiver.workers import Inline
 
 CREATOR_TOOL = "journal-archiver"
 SOURCE_DESCRIPTION = "Данные электронного журнала, по которым сформирован документ (JSON)"
 Progress = Callable[[int], None]
-PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 @dataclass(frozen=True)
@@ -55,65 +46,6 @@ class RenderedVolume:
         return self.title_sheets + sum(part.sheets for part in self.parts)
 
 
-class _Inline(Executor):
-    """Runs work in the calling process (one worker, or already inside a worker)."""
-
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-        future: Future[Any] = Future()
-        try:
-            future.set_result(fn(*args, **kwargs))
-        except BaseException as exc:  # handed to the caller through the future
-            future.set_exception(exc)
-        return future
-
-
-@contextmanager
-def workers(count: int | None = None) -> Iterator[Executor]:
-    """A pool of rendering processes (forked, so the parent's data is shared, not copied)."""
-    count = count or os.cpu_count() or 1
-    if count <= 1:
-        yield _Inline()
-        return
-    context = multiprocessing.get_context("fork")
-    parent = (os.getpid(), threading.main_thread().ident)
-    with ProcessPoolExecutor(
-        max_workers=count, mp_context=context, initializer=exit_with_parent, initargs=parent
-    ) as pool:
-        yield pool
-
-
-def exit_with_parent(parent: int, parent_main_thread: int | None) -> None:
-    """Worker initializer: the worker ends within seconds when the process that made the pool dies.
-
-    Without it a killed `archiver` (kill -9, the OOM killer) leaves its workers running forever, reparented
-    to init, ~190 MB each. On Linux the kernel kills the worker (PR_SET_PDEATHSIG) -- but that fires when
-    the *thread* that forked it exits, and ProcessPoolExecutor forks in whichever thread first calls
-    submit(); so it is used only when that was the parent's main thread (a forked child keeps the forking
-    thread's ident). Otherwise, and off Linux, a daemon thread checks os.getppid() every second.
-    """
-    if threading.get_ident() != parent_main_thread or not _kill_me_with_parent():
-        threading.Thread(target=_watch_parent, args=(parent,), name="watch-parent", daemon=True).start()
-    if os.getppid() != parent:  # the parent died before the above was in place
-        os._exit(1)
-
-
-def _kill_me_with_parent() -> bool:
-    """prctl(PR_SET_PDEATHSIG, SIGKILL) for the calling process; False where that is not available."""
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        return bool(libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0) == 0)
-    except (OSError, AttributeError):
-        return False
-
-
-def _watch_parent(parent: int) -> None:
-    while os.getppid() == parent:
-        time.sleep(1)
-    os._exit(1)
-
-
 def render_part(part: Part, first_sheet: int, running_head: str, pdfa: PdfaVariant) -> bytes:
     """One part of a volume as PDF/A, its sheets numbered from `first_sheet` (runs in a worker)."""
     html = render_html(
@@ -132,7 +64,7 @@ def render_volume(
     volume: Volume, pdfa: PdfaVariant, executor: Executor | None = None, progress: Progress | None = None
 ) -> RenderedVolume:
     """The whole volume as one PDF/A file, sheet numbers and title counts taken from the rendered parts."""
-    executor = executor or _Inline()
+    executor = executor or Inline()
     title_sheets = 1
     planned = [part.planned_sheets for part in volume.parts]
     pdfs: list[bytes | None] = [None] * len(volume.parts)

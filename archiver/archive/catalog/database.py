@@ -1,4 +1,4 @@
-"""Opening the catalog: the engine, migrations to the latest schema, sessions, and the audit trail.
+"""Opening the catalog: the engine, its schema revision (migrations on request), sessions, and the audit trail.
 
 SQLite (the default) and PostgreSQL. On SQLite every write transaction starts with BEGIN IMMEDIATE, so
 two processes never interleave a read-then-write (the audit chain and case claims rely on it); on
@@ -19,8 +19,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, create_engine, event, select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import Engine, create_engine, event, make_url, select
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from archiver.archive.catalog.models import AuditEvent, AuditHead
@@ -154,23 +154,28 @@ def event_hash(item: AuditEvent) -> str:
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
-def open_catalog(url: str, clock: Clock | None = None, *, migrate: bool = True) -> Catalog:
-    """Connect, and bring the schema to the latest migration (each migration in its own transaction)."""
+def open_catalog(url: str, clock: Clock | None = None, *, migrate: bool = False) -> Catalog:
+    """Connect to a catalog whose schema is this archiver's; `migrate`: bring it to the latest migration
+    first (`archiver catalog upgrade`, `archiver init`). A catalog that is behind (or ahead) is refused
+    with what to run: opening never changes the schema, so a user without DDL rights can use it."""
     try:
         engine = create_engine(url, future=True, pool_pre_ping=True)
     except (SQLAlchemyError, ValueError, ImportError) as exc:
-        raise CatalogError(f"catalog URL {url!r} cannot be used: {exc}") from None
+        raise CatalogError(f"catalog URL {shown_url(url)!r} cannot be used: {exc}") from None
     if engine.dialect.name == "sqlite":
         _immediate_transactions(engine)
-    if migrate:
-        try:
+    try:
+        if migrate:
             with engine.begin() as connection:
-                config = AlembicConfig()
-                config.set_main_option("script_location", str(MIGRATIONS))
-                config.attributes["connection"] = connection
-                command.upgrade(config, "head")
-        except SQLAlchemyError as exc:
-            raise CatalogError(f"catalog {url!r} cannot be opened: {str(exc).splitlines()[0]}") from None
+                command.upgrade(_alembic(connection), "head")
+        else:
+            _check_revision(engine, url)
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        raise CatalogError(f"catalog {shown_url(url)!r} cannot be opened: {str(exc).splitlines()[0]}") from None
+    except CatalogError:
+        engine.dispose()
+        raise
     from archiver.archive.identity import current_account
 
     account = current_account()
@@ -181,6 +186,69 @@ def open_catalog(url: str, clock: Clock | None = None, *, migrate: bool = True) 
         os_user=account.login,
         host=account.host,
     )
+
+
+def upgrade_catalog(url: str) -> tuple[str | None, str]:
+    """Bring the catalog's schema to this archiver's (`archiver catalog upgrade`); returns the revisions
+    before and after."""
+    try:
+        engine = create_engine(url, future=True)
+    except (SQLAlchemyError, ValueError, ImportError) as exc:
+        raise CatalogError(f"catalog URL {shown_url(url)!r} cannot be used: {exc}") from None
+    try:
+        before, _ = schema_revisions(engine)
+    except SQLAlchemyError as exc:
+        raise CatalogError(f"catalog {shown_url(url)!r} cannot be opened: {str(exc).splitlines()[0]}") from None
+    finally:
+        engine.dispose()
+    open_catalog(url, migrate=True).engine.dispose()
+    return before, schema_revisions_needed()
+
+
+def schema_revisions_needed() -> str:
+    from alembic.script import ScriptDirectory
+
+    needed = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    assert needed is not None
+    return needed
+
+
+def schema_revisions(engine: Engine) -> tuple[str | None, str]:
+    """The catalog's schema revision (None: no archive schema) and the one this archiver needs."""
+    from alembic.runtime.migration import MigrationContext
+
+    needed = schema_revisions_needed()
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    return current, needed
+
+
+def _check_revision(engine: Engine, url: str) -> None:
+    current, needed = schema_revisions(engine)
+    if current == needed:
+        return
+    where = f"the catalog {shown_url(url)!r}"
+    if current is None:
+        raise CatalogError(f"{where} holds no archive: `archiver init --catalog URL` makes one there")
+    raise CatalogError(
+        f"{where} is at schema revision {current}, this archiver needs {needed}: "
+        "an admin runs `archiver catalog upgrade` (back up the catalog first)"
+    )
+
+
+def shown_url(url: str) -> str:
+    """A catalog URL as it may be printed: without its password."""
+    try:
+        return str(printable(make_url(url).render_as_string(hide_password=True)))
+    except (ArgumentError, ValueError):
+        return str(printable(url))
+
+
+def _alembic(connection: Any) -> AlembicConfig:
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
 
 
 def _immediate_transactions(engine: Engine) -> None:

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-DEFAULT_MAX_EXPORT_MB = 200
+from archiver.ingest.limits import DEFAULT_MAX_EXPORT_MB, InputLimits
 
-
-@dataclass(frozen=True)
-class InputLimits:
-    """Bounds on untrusted input, so a hostile or broken file cannot exhaust the machine."""
-
-    max_export_bytes: int = DEFAULT_MAX_EXPORT_MB << 20
+__all__ = ["DEFAULT_MAX_EXPORT_MB", "Importer", "InputLimits"]
 
 
 class Importer(Protocol):

@@ -1,0 +1,83 @@
+"""The archive a command works on: its repositories, catalog, e-seal and settings, opened once by the CLI
+(archiver.archive.opening) or a test, and handed to every operation."""
+
+from __future__ import annotations
+
+import fcntl
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from archiver.archive.catalog import Catalog
+from archiver.archive.storage import OcflRepository, StorageError
+from archiver.archive.storage.ocfl import check_id
+from archiver.errors import ArchiverError, BadInputError
+from archiver.rendering.pdfa import PdfaVariant
+from signing import KeySigner
+
+Clock = Callable[[], datetime]
+Progress = Callable[[int], None]  # called with the number of units done since the last call
+
+
+class ArchiveError(ArchiverError):
+    code = "archive"
+
+
+@dataclass
+class Archive:
+    """Everything an operation needs, opened from the configuration (archiver.archive.opening)."""
+
+    repositories: list[OcflRepository]
+    catalog: Catalog
+    trust_roots: list[bytes]
+    tsa_url: str | None
+    pdfa: PdfaVariant
+    workers: int
+    clock: Clock
+    full_cycle_days: int = 30
+    # Unlocks the school's e-seal key: called on first use of `eseal`, so a command that is refused (or
+    # never seals anything) never asks for its passphrase.
+    eseal_source: Callable[[], KeySigner] | None = None
+    _eseal: KeySigner | None = field(default=None, repr=False)
+
+    @property
+    def eseal(self) -> KeySigner:
+        if self._eseal is None:
+            if self.eseal_source is None:
+                raise ArchiveError("this run has no e-seal key ([signing] eseal_key)")
+            self._eseal = self.eseal_source()
+        return self._eseal
+
+    def repository(self, name: str | None) -> OcflRepository:
+        for repository in self.repositories:
+            if repository.name == name:
+                return repository
+        raise ArchiveError(f"no repository {name!r}")
+
+    def check_repositories(self, *, for_repair: bool = False) -> None:
+        """Every repository must be there and writable before anything is written to any of them."""
+        if len(self.repositories) < 2:
+            raise ArchiveError("the archive needs at least two repositories (configure [repositories])")
+        for repository in self.repositories:
+            repository.check(declared=not for_repair)
+
+    @contextmanager
+    def case_lock(self, case_id: str) -> Iterator[None]:
+        """Only one run at a time stores or changes a case (across processes on this machine)."""
+        try:
+            check_id(case_id)  # the lock file is named after the case: nothing else may name it
+        except StorageError:
+            raise BadInputError(f"{case_id!r} is not a case id") from None
+        directory = self.repositories[0].staging / "locks"
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            handle = open(directory / f"{case_id}.lock", "a+b")  # noqa: SIM115 (held across the yield)
+        except OSError as exc:
+            raise ArchiveError(f"cannot lock {case_id} in {directory}: {exc.strerror or exc}") from None
+        with handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)

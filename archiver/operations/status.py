@@ -1,0 +1,69 @@
+"""What the archive holds: cases by status, what awaits the director, what is due, how fresh the checks are."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from archiver.archive.cases import CaseKind, CaseStatus
+from archiver.archive.catalog.models import Case
+from archiver.archive.context import Archive
+from archiver.archive.roles import require
+
+
+def status(archive: Archive, user: str, today: date) -> dict[str, Any]:
+    require(archive.catalog, user, "status")
+    with archive.catalog.transaction() as session:
+        counts = dict(
+            session.execute(
+                select(Case.status, func.count()).where(Case.kind != CaseKind.AUDIT).group_by(Case.status)
+            ).all()
+        )
+        audit = session.execute(select(func.count(), func.max(Case.id)).where(Case.kind == CaseKind.AUDIT)).one()
+        awaiting = list(
+            session.execute(
+                select(Case.id).where(Case.status == CaseStatus.AWAITING_SIGNATURE).order_by(Case.id)
+            ).scalars()
+        )
+        due = session.execute(
+            select(func.count())
+            .select_from(Case)
+            .where(Case.status != CaseStatus.DISPOSED, Case.retain_until <= today, Case.legal_hold.is_(False))
+        ).scalar_one()
+        sheets = session.execute(
+            select(func.coalesce(func.sum(Case.sheets), 0)).where(Case.status != CaseStatus.DISPOSED)
+        ).scalar_one()
+    return {
+        "cases": {str(k): int(v) for k, v in counts.items()},
+        "awaiting_signature": awaiting,
+        "due_for_disposal": int(due),
+        "sheets": int(sheets),
+        "verification": verification_status(archive),
+        "audit_checkpoints": {"cases": int(audit[0]), "latest": audit[1]},
+    }
+
+
+def verification_status(archive: Archive) -> dict[str, dict[str, Any]]:
+    """Per repository: how many copies, the oldest and newest last check, how many are overdue."""
+    from archiver.operations.integrity import carrier_warnings, last_verified
+
+    last = last_verified(archive)
+    cutoff = archive.clock() - timedelta(days=archive.full_cycle_days)
+    out: dict[str, dict[str, Any]] = {}
+    for repository in archive.repositories:
+        times = [at for (_, name), at in last.items() if name == repository.name]
+        known = [at if at.tzinfo else at.replace(tzinfo=cutoff.tzinfo) for at in times if at is not None]
+        out[repository.name] = {
+            "location": repository.location,
+            "copies": len(times),
+            "oldest_check": min(known).isoformat(timespec="seconds") if known else None,
+            "newest_check": max(known).isoformat(timespec="seconds") if known else None,
+            "overdue": sum(1 for at in times if at is None) + sum(1 for at in known if at < cutoff),
+            "full_cycle_days": archive.full_cycle_days,
+        }
+    for warning in carrier_warnings(archive.repositories):
+        for entry in out.values():
+            entry.setdefault("warnings", []).append(warning)
+    return out

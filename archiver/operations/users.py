@@ -1,0 +1,114 @@
+"""Who may use the archive: users with their roles, OS accounts and signing certificates, and the school's
+e-seal certificate. Every change is an audited event of the registry (archiver.archive.registry)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy import select
+
+from archiver.archive.catalog.models import Certificate, User
+from archiver.archive.context import Archive
+from archiver.archive.identity import OsAccount
+from archiver.archive.registry import CertificateRecord, LoadedCertificate, UserRecord, change, replay
+from archiver.archive.roles import require
+from archiver.errors import BadInputError
+from signing import KeySigner
+
+NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._:-]{0,99}")  # archive user names and OS logins (uid:1001 too)
+
+
+def add_user(
+    archive: Archive,
+    user: str,
+    account: OsAccount,
+    name: str,
+    role: str,
+    os_user: str | None = None,
+    certificates: Sequence[LoadedCertificate] = (),
+) -> dict[str, Any]:
+    """Register (or change) user `name` acting from OS account `os_user` (default: the name), by `user`, an
+    admin -- or, while the archive has no admin on record, by root or the service account (`account`)
+    registering one."""
+    login = os_user or name
+    for what, value in (("user name", name), ("--os-user", login)):
+        if not NAME.fullmatch(value):
+            raise BadInputError(f"{what} {value!r}: letters a-z, A-Z, digits, '.', '_', '-' and ':' only, 1-100")
+    if certificates and role != "director":
+        raise BadInputError("--certificate registers a director's signing certificate: give it with --role director")
+    with archive.catalog.transaction() as session:
+        no_admin = not any(u.role == "admin" for u in replay(archive.catalog, session).users.values())
+    if not (no_admin and account.is_os_admin and role == "admin"):
+        require(archive.catalog, user, "users", name)
+    acting = user or f"({account.login})"
+    with archive.catalog.transaction() as session:
+        registry = replay(archive.catalog, session)
+        holder = registry.user_of(login)
+        if holder is not None and holder != name:
+            raise BadInputError(f"the OS account {login!r} already acts as user {holder!r}")
+        for item in certificates:
+            known = registry.certificates.get(item.sha256)
+            if known is not None and (known.purpose != "director" or known.user != name):
+                whose = "the e-seal's" if known.purpose == "eseal" else f"user {known.user!r}'s"
+                raise BadInputError(f"the certificate {item.subject} is already registered as {whose}")
+        previous = registry.users.get(name)
+        change(
+            archive.catalog, session, acting, "users add", name,
+            users={name: UserRecord(role, login)},
+            certificates={c.sha256: (CertificateRecord("director", name), c.der) for c in certificates},
+            details={"previous_role": previous.role if previous else None},
+        )  # fmt: skip
+    return {"ok": True, "user": name, "role": role, "os_user": login, "certificates": [c.sha256 for c in certificates]}
+
+
+def remove_user(archive: Archive, user: str, name: str) -> None:
+    """Remove a user. Its certificates stay registered: the signatures made with them stand."""
+    require(archive.catalog, user, "users", name)
+    with archive.catalog.transaction() as session:
+        registry = replay(archive.catalog, session)
+        if name not in registry.users:
+            raise BadInputError(f"no user {name!r}")
+        admins = [n for n, u in registry.users.items() if u.role == "admin"]
+        if admins == [name]:
+            raise BadInputError(f"{name!r} is the last admin: register another admin first")
+        change(archive.catalog, session, user, "users remove", name, users={name: None})
+
+
+def list_users(archive: Archive, user: str) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+    """Every user with its role, OS account and certificates; and the e-seal certificates."""
+    require(archive.catalog, user, "users", "list")
+    with archive.catalog.transaction() as session:
+        rows = session.execute(select(User).order_by(User.name)).scalars().all()
+        certs = session.execute(select(Certificate).order_by(Certificate.not_after)).scalars().all()
+        entries: list[dict[str, Any]] = [
+            {
+                "name": u.name,
+                "role": u.role,
+                "os_user": u.os_user,
+                "certificates": [
+                    {"sha256": c.sha256, "subject": c.subject, "not_after": c.not_after.isoformat()}
+                    for c in certs if c.user_name == u.name
+                ],
+            }
+            for u in rows
+        ]  # fmt: skip
+        seals = [{"sha256": c.sha256, "subject": c.subject} for c in certs if c.purpose == "eseal"]
+    return entries, seals
+
+
+def register_eseal(archive: Archive, user: str, load: Callable[[], KeySigner]) -> KeySigner:
+    """Register the configured e-seal key's certificate as the school's (after the e-seal is renewed);
+    the key is unlocked once the user is checked."""
+    require(archive.catalog, user, "users", "eseal")
+    key = load()
+    with archive.catalog.transaction() as session:
+        known = replay(archive.catalog, session).certificates.get(key.certificate_sha256)
+        if known is not None and known.purpose != "eseal":
+            raise BadInputError(f"the certificate {key.subject} is registered as user {known.user!r}'s signature")
+        if known is None:
+            entry = (CertificateRecord("eseal", None), key.certificate.dump())
+            change(archive.catalog, session, user, "certificate", "eseal",
+                   certificates={key.certificate_sha256: entry})  # fmt: skip
+    return key
