@@ -232,7 +232,7 @@ def _check_revision(engine: Engine, url: str) -> None:
         raise CatalogError(f"{where} holds no archive: `archiver init --catalog URL` makes one there")
     raise CatalogError(
         f"{where} is at schema revision {current}, this archiver needs {needed}: "
-        "an admin runs `archiver catalog upgrade` (back up the catalog first)"
+        "root or the service account runs `archiver catalog upgrade` (back up the catalog first)"
     )
 
 
