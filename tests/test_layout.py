@@ -73,7 +73,7 @@ def test_init_makes_the_catalog_at_the_url_with_its_first_admin(made: Path, cata
     verified = run_cli("--json", "verify", config=made, user="arch")
     assert verified.returncode == 0, verified.stdout + verified.stderr
     again = run_cli("init", "--dir", str(made.parent.parent / "other"), "--catalog", catalog_url, user="admin")
-    assert again.returncode == 2 and "already holds an archive's catalog" in again.stderr
+    assert again.returncode == 2 and ("is not empty" in again.stderr or "exists; give a new file" in again.stderr)
     assert not (made.parent.parent / "other").exists(), "nothing is written when the catalog is refused"
 
 
@@ -120,3 +120,33 @@ def test_operations_check_the_user_before_the_key_is_unlocked(made: Path) -> Non
     refused = run_cli("archive", "year", str(SMALL), config=made, user="mallory")
     assert refused.returncode == 1 and "refused" in refused.stderr, refused.stderr
     assert "passphrase" not in refused.stderr.split("warning")[0]
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("garbage", "not a database URL"),
+        ("postgresql+psycopg://u:s3cret@127.0.0.1:notaport/db", "not a database URL"),
+        ("sqlite://", "an SQLite catalog is a file"),
+        ("sqlite:////no-such-directory/x.sqlite", "no directory"),
+        ("postgresql+psycopg://u:s3cret@127.0.0.1:1/db", "cannot be opened"),
+    ],
+)
+def test_init_refuses_a_catalog_it_cannot_make_and_writes_nothing(tmp_path: Path, url: str, says: str) -> None:
+    result = run_cli("init", "--dir", str(tmp_path / "archive"), "--catalog", url, user="admin")
+    assert result.returncode == 2 and says in result.stderr, result.stderr
+    assert "s3cret" not in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "archive").exists()
+
+
+def test_init_refuses_a_database_that_is_not_empty(tmp_path: Path, catalog_url: str) -> None:
+    engine = create_engine(catalog_url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE payroll (id INTEGER)")
+    engine.dispose()
+    result = run_cli("init", "--dir", str(tmp_path / "archive"), "--catalog", catalog_url, user="admin")
+    assert result.returncode == 2, result.stderr
+    assert (
+        "is not empty" in result.stderr and "payroll" in result.stderr
+    ) or "exists; give a new file" in result.stderr
+    assert not (tmp_path / "archive").exists()

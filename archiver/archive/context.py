@@ -36,8 +36,8 @@ class Archive:
     workers: int
     clock: Clock
     full_cycle_days: int = 30
-    # Unlocks the school's e-seal key: called on first use of `eseal`, so a command that is refused (or
-    # never seals anything) never asks for its passphrase.
+    # Unlocks the school's e-seal key: called on first use of `eseal`, after the operation has checked the
+    # user's role (a refused run of a registered user still seals the audit checkpoint with it).
     eseal_source: Callable[[], KeySigner] | None = None
     _eseal: KeySigner | None = field(default=None, repr=False)
 
@@ -61,6 +61,8 @@ class Archive:
             raise ArchiveError("the archive needs at least two repositories (configure [repositories])")
         for repository in self.repositories:
             repository.check(declared=not for_repair)
+        for repository in self.repositories:  # what killed runs left in the work areas (an hour old)
+            repository.cleanup(3600)
 
     @contextmanager
     def case_lock(self, case_id: str) -> Iterator[None]:

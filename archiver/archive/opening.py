@@ -10,7 +10,6 @@ from archiver.archive.context import Archive
 from archiver.archive.keys import read_passphrase
 from archiver.archive.registry import CertificateRecord, change, replay
 from archiver.archive.storage import OcflRepository
-from archiver.archive.store import cleanup_staging
 from archiver.config import Config
 from archiver.errors import ArchiverError, BadInputError, ConfigError
 from archiver.files import unreadable
@@ -95,5 +94,4 @@ def archive_from_config(config: Config, user: Callable[[], str] | None = None, *
         clock=catalog.clock,
         full_cycle_days=config.integrity.full_cycle_days,
     )
-    cleanup_staging(archive)
     return archive

@@ -407,12 +407,6 @@ def info_of(files: Mapping[str, bytes]) -> CaseInfo:
     return info_from_metadata(files[METADATA])
 
 
-def cleanup_staging(archive: Archive, older_than_seconds: int = 3600) -> None:
-    """Remove what killed runs left in the repositories' work areas (never quarantine, locks or content)."""
-    for repository in archive.repositories:
-        repository.cleanup(older_than_seconds)
-
-
 def remove_case(archive: Archive, case_id: str) -> None:
     for repository in archive.repositories:
         repository.remove(case_id)

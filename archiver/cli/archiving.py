@@ -12,8 +12,8 @@ from archiver.archive.keys import read_passphrase
 from archiver.cli.main import Runtime, cli
 from archiver.cli.progress import Bar
 from archiver.cli.session import load_key_file, open_archive
-from archiver.errors import BadInputError
 from archiver.ingest.importers import load_export
+from archiver.ingest.model import JournalExport
 from archiver.operations.archiving import CaseResult, archive_period, archive_year
 from archiver.operations.retention import dispose, retention_rows, set_hold
 from archiver.operations.signing import sign_pending
@@ -41,14 +41,15 @@ def archive() -> None:
 def archive_quarter(runtime: Runtime, file: Path, period_id: str, class_names: tuple[str, ...]) -> None:
     """Each class's archive copy at the end of a period; it supersedes the class's earlier copy."""
     archive_ = open_archive(runtime)
-    export = load_export(file, format=runtime.config.input.format, limits=runtime.config.input.limits())
-    period = next((p for p in export.periods if p.id == period_id and p.kind != "year"), None)
-    if period is None:
-        known = ", ".join(p.id for p in export.periods if p.kind != "year")
-        raise BadInputError(f"no period {period_id!r} in the export (periods: {known})")
-    count = len(class_names) or len(export.classes)
-    with Bar(runtime, count, f"{period.name}") as bar:
-        results = archive_period(archive_, export, period, class_names, runtime.user, progress=bar.update)
+    bar = Bar(runtime, 0, period_id)
+
+    def export() -> JournalExport:  # read once the user's role allows archiving
+        loaded = load_export(file, format=runtime.config.input.format, limits=runtime.config.input.limits())
+        bar.start(len(class_names) or len(loaded.classes))
+        return loaded
+
+    with bar:
+        results = archive_period(archive_, export, period_id, class_names, runtime.user, progress=bar.update)
     _report(runtime, results, "archived")
 
 
@@ -58,8 +59,14 @@ def archive_quarter(runtime: Runtime, file: Path, period_id: str, class_names: t
 def archive_year_command(runtime: Runtime, file: Path) -> None:
     """Every class's journal volume and the school's summary volume, sealed and awaiting the director."""
     archive_ = open_archive(runtime)
-    export = load_export(file, format=runtime.config.input.format, limits=runtime.config.input.limits())
-    with Bar(runtime, len(export.classes) + 1, "Год") as bar:
+    bar = Bar(runtime, 0, "Год")
+
+    def export() -> JournalExport:  # read once the user's role allows archiving
+        loaded = load_export(file, format=runtime.config.input.format, limits=runtime.config.input.limits())
+        bar.start(len(loaded.classes) + 1)
+        return loaded
+
+    with bar:
         results = archive_year(archive_, export, runtime.user, progress=bar.update)
     _report(runtime, results, "archived")
 

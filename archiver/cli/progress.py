@@ -15,12 +15,18 @@ class Bar:
 
     def __init__(self, runtime: Runtime, length: int, label: str) -> None:
         self._bar: Any = None
-        if not runtime.json and sys.stderr.isatty() and length:
-            self._bar = click.progressbar(length=length, label=label, file=sys.stderr, show_pos=True)
+        self._shown = not runtime.json and sys.stderr.isatty()
+        self._label = label
+        if length:
+            self.start(length)
+
+    def start(self, length: int) -> None:
+        """Show the bar once the length of the work is known (0: nothing to show)."""
+        if self._shown and length and self._bar is None:
+            self._bar = click.progressbar(length=length, label=self._label, file=sys.stderr, show_pos=True)
+            self._bar.__enter__()
 
     def __enter__(self) -> Bar:
-        if self._bar is not None:
-            self._bar.__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -9,7 +9,7 @@ from archiver.archive.checkpoints import load_sealed, seal_checkpoint
 from archiver.archive.context import Archive
 from archiver.archive.identity import current_account
 from archiver.archive.opening import archive_from_config, load_key_file
-from archiver.archive.roles import identify
+from archiver.archive.roles import UNREGISTERED, identify
 from archiver.archive.storage import StorageError
 from archiver.cli.main import Runtime
 from archiver.errors import ArchiverError
@@ -37,9 +37,12 @@ def open_archive(runtime: Runtime, *, migrate: bool = False) -> Archive:
 
 
 def _checkpoint(runtime: Runtime, archive: Archive) -> None:
-    """Every run ends by sealing a checkpoint of the audit trail when it moved (this run's events, or those
-    of a run killed before its checkpoint); when it cannot (a repository missing, no e-seal key), the run's
-    result stands and the reason is printed."""
+    """Every run of an archive user ends by sealing a checkpoint of the audit trail when it moved (this run's
+    events, or those of a run killed before its checkpoint); when it cannot (a repository missing, no e-seal
+    key), the run's result stands and the reason is printed. A run of an OS account that is nobody's seals
+    nothing and never unlocks the e-seal: its refusal is in the trail, sealed by the next user's run."""
+    if runtime.user == UNREGISTERED:
+        return
     try:
         seal_checkpoint(archive, runtime.user or f"({archive.catalog.os_user})")
     except (ArchiverError, StorageError) as exc:

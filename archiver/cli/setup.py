@@ -87,8 +87,13 @@ def users_add(runtime: Runtime, name: str, role: str, os_user: str | None, certi
 
     archive = open_archive(runtime)
     account = current_account(runtime.config.security.service_account or None)
-    loaded = _certificates(certificates)
-    payload = add_user(archive, runtime.user, account, name, role, os_user, loaded)
+    loaded: list[LoadedCertificate] = []
+
+    def read_certificates() -> list[LoadedCertificate]:  # read once the user may add users
+        loaded.extend(_certificates(certificates))
+        return loaded
+
+    payload = add_user(archive, runtime.user, account, name, role, os_user, read_certificates)
     login = payload["os_user"]
     extra = "".join(f"\n  certificate {c.subject} (SHA-256 {c.sha256})" for c in loaded)
     runtime.emit(payload, f"user {name}: {role}, acting from OS account {login}{extra}")

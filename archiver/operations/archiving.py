@@ -8,7 +8,7 @@ copy that matches its sealed manifest, never rendered a second time.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
@@ -28,7 +28,7 @@ from archiver.archive.cases import (
     retention_for,
 )
 from archiver.archive.catalog.models import Case
-from archiver.archive.context import Archive, ArchiveError, Progress
+from archiver.archive.context import Archive, ArchiveError, Clock, Progress
 from archiver.archive.roles import RefusedError, require
 from archiver.archive.storage import StorageError
 from archiver.archive.store import (
@@ -43,7 +43,7 @@ from archiver.archive.store import (
 )
 from archiver.documents.volumes import Volume, class_period_volume, class_year_volume, summary_volume
 from archiver.errors import BadInputError
-from archiver.ingest.model import JournalExport, Period
+from archiver.ingest.model import JournalExport
 from archiver.ingest.serialize import document_bytes
 from archiver.rendering.pdfa import PdfaVariant
 from archiver.rendering.volume import render_volume
@@ -59,26 +59,33 @@ class CaseResult:
     sheets: int
 
 
-def archive_year(
-    archive: Archive, export: JournalExport, user: str, progress: Progress | None = None
-) -> list[CaseResult]:
+Export = JournalExport | Callable[[], JournalExport]  # or a function that reads it: called once the role is checked
+
+
+def archive_year(archive: Archive, source: Export, user: str, progress: Progress | None = None) -> list[CaseResult]:
     """Every class's journal volume and the school's summary volume: sealed, awaiting the director."""
-    require(archive.catalog, user, "archive", f"{export.school.id}:{export.academic_year.id}:year")
+    require(archive.catalog, user, "archive", "year")
+    export = source if isinstance(source, JournalExport) else source()
     volumes = [class_year_volume(export, klass) for klass in export.classes]
     volumes.append(summary_volume(export))
-    return archive_volumes(archive, volumes, export.school.name, user, progress=progress)
+    return _archive_volumes(archive, volumes, export.school.name, user, progress=progress)
 
 
 def archive_period(
     archive: Archive,
-    export: JournalExport,
-    period: Period,
+    source: Export,
+    period_id: str,
     class_names: tuple[str, ...],
     user: str,
     progress: Progress | None = None,
 ) -> list[CaseResult]:
     """Each class's archive copy at the end of a period; it supersedes the class's earlier copies."""
-    require(archive.catalog, user, "archive", f"{export.school.id}:{export.academic_year.id}:{period.id}")
+    require(archive.catalog, user, "archive", period_id)
+    export = source if isinstance(source, JournalExport) else source()
+    period = next((p for p in export.periods if p.id == period_id and p.kind != "year"), None)
+    if period is None:
+        known = ", ".join(p.id for p in export.periods if p.kind != "year")
+        raise BadInputError(f"no period {period_id!r} in the export (periods: {known})")
     classes = export.classes
     if class_names:
         chosen = []
@@ -90,13 +97,13 @@ def archive_period(
             chosen.append(klass)
         classes = tuple(chosen)
     volumes = [class_period_volume(export, klass, period) for klass in classes]
-    results = archive_volumes(archive, volumes, export.school.name, user, progress=progress)
+    results = _archive_volumes(archive, volumes, export.school.name, user, progress=progress)
     for result in results:
         _supersede_earlier(archive, result.case_id, user)
     return results
 
 
-def archive_volumes(
+def _archive_volumes(
     archive: Archive, volumes: Sequence[Volume], school_name: str, user: str, *, progress: Progress | None = None
 ) -> list[CaseResult]:
     """Archive each volume as a case: sealed, stored in every repository, catalogued (the caller has
@@ -123,12 +130,12 @@ def archive_volumes(
         todo.append((volume, info))
     if not todo:
         return results
-    settings = (archive.pdfa, archive.eseal, archive.tsa_url)  # the key is unlocked here, before any fork
+    settings = (archive.pdfa, archive.eseal, archive.tsa_url, archive.clock)  # the key is unlocked before any fork
     with workers(archive.workers or None, _Producer.start, settings) as pool:
         futures = [pool.submit(_Producer.produce, volume, info) for volume, info in todo]
         for (volume, info), future in zip(todo, futures, strict=True):
-            sealed, sheets = future.result()
-            seal = signature_entry("eseal", "eseal", archive.eseal, archive.clock())
+            sealed, sheets, sealed_at = future.result()
+            seal = signature_entry("eseal", "eseal", archive.eseal, sealed_at)
             info = replace(info, sheets=sheets, signatures=(seal,))
             files = case_files(archive, info, 1, sealed, document_bytes(volume.source))
             results.append(_store_case(archive, info, files, user))
@@ -144,14 +151,15 @@ class _Producer:
     pdfa: PdfaVariant
     eseal: KeySigner
     tsa_url: str | None
+    clock: Clock
 
     @classmethod
-    def start(cls, pdfa: PdfaVariant, eseal: KeySigner, tsa_url: str | None) -> None:
-        cls.pdfa, cls.eseal, cls.tsa_url = pdfa, eseal, tsa_url
+    def start(cls, pdfa: PdfaVariant, eseal: KeySigner, tsa_url: str | None, clock: Clock) -> None:
+        cls.pdfa, cls.eseal, cls.tsa_url, cls.clock = pdfa, eseal, tsa_url, clock
 
     @classmethod
-    def produce(cls, volume: Volume, info: CaseInfo) -> tuple[bytes, int]:
-        """The sealed volume and its sheets."""
+    def produce(cls, volume: Volume, info: CaseInfo) -> tuple[bytes, int, datetime]:
+        """The sealed volume, its sheets, and when it was sealed."""
         rendered = render_volume(volume, cls.pdfa)
         request = SignatureRequest(
             "eseal",
@@ -160,7 +168,7 @@ class _Producer:
             timestamp_url=cls.tsa_url,
         )
         sealed = sign_pdf(rendered.pdf, cls.eseal, request)
-        return sealed, rendered.total_sheets
+        return sealed, rendered.total_sheets, cls.clock()
 
 
 def case_info(volume: Volume, school_name: str) -> CaseInfo:

@@ -34,6 +34,7 @@ from archiver.archive.registry import current, differences, replay
 from archiver.archive.roles import require
 from archiver.archive.storage import NOT_IN_THE_COPY, Code, Finding, Repository, StorageError
 from archiver.archive.store import audited_versions, sealed_act_names
+from archiver.errors import BadInputError
 from archiver.rendering.pdfa import page_count
 from archiver.workers import workers
 from signing import validate_pdf
@@ -105,6 +106,16 @@ class VerifyReport:
         }
 
 
+def known_case(archive: Archive, case_id: str | None) -> None:
+    """A case named by the user must be in the catalog (a typo is bad input, not "all intact")."""
+    if case_id is None:
+        return
+    with archive.catalog.transaction() as session:
+        case = session.get(Case, case_id)
+        if case is None or case.status == CaseStatus.DISPOSED:
+            raise BadInputError(f"no case {case_id!r} in the catalog (`archiver find` lists them)")
+
+
 def snapshots(archive: Archive, case_id: str | None = None) -> list[CaseSnapshot]:
     with archive.catalog.transaction() as session:
         query = select(Case).where(Case.status.not_in(GONE)).order_by(Case.id)
@@ -152,17 +163,26 @@ def verify_archive(
     due: bool = False,
     budget: timedelta | None = None,
     progress: Callable[[int], None] | None = None,
+    planned: Callable[[int], None] | None = None,
 ) -> VerifyReport:
     """Check copies (all, one case's, one repository's, or the due ones within a budget) and record it.
 
-    An auditor's check writes only the audit events, not the copies' last check.
+    An auditor's check writes only the audit events, not the copies' last check. `planned` is told how
+    many copies will be checked (once the user's role allows it).
     """
     record_copies = require(archive.catalog, user, "verify", case_id or "archive") != "auditor"
+    known_case(archive, case_id)
+    if repository is not None and repository not in {r.name for r in archive.repositories}:
+        raise BadInputError(
+            f"no repository {repository!r} (repositories: {', '.join(r.name for r in archive.repositories)})"
+        )
     started = archive.clock()
     clock_start = time.monotonic()
     repositories = [r for r in archive.repositories if repository is None or r.name == repository]
     cases = snapshots(archive, case_id)
     jobs: list[tuple[Repository, CaseSnapshot]] = [(r, snapshot) for snapshot in cases for r in repositories]
+    if planned is not None:
+        planned(len(jobs))
     whole = case_id is None and repository is None  # the storage roots and the audit trail too (also with --due)
     if due:
         jobs = _due_order(archive, jobs, overdue_only=budget is None)

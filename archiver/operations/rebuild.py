@@ -55,6 +55,9 @@ def rebuild_catalog(archive: Archive, source: Repository, user: str) -> Rebuilt:
             except (ValueError, KeyError, TypeError, AttributeError):
                 skipped.append(f"{object_id}: its sealed metadata cannot be read")
                 continue
+            if info.kind not in set(CaseKind):
+                skipped.append(f"{object_id}: its sealed metadata names an unknown kind {str(info.kind)[:40]!r}")
+                continue
             heads[object_id] = head_files
             roles = [s.get("role") for s in info.signatures]
             if KINDS[CaseKind(info.kind)].director_signs and "director" not in roles:

@@ -12,7 +12,7 @@ from archiver.archive.context import Archive, ArchiveError
 from archiver.archive.roles import require
 from archiver.archive.storage import Code, Finding, StorageError
 from archiver.archive.store import refuse_rollback_of_audited
-from archiver.operations.integrity import CaseSnapshot, CopyResult, check_copy, snapshots, verify_archive
+from archiver.operations.integrity import CaseSnapshot, CopyResult, check_copy, known_case, snapshots, verify_archive
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,7 @@ class RepairResult:
 def repair(archive: Archive, user: str, case_id: str | None = None) -> list[RepairResult]:
     """Repair every broken copy (or one case's) from intact copies in the other repositories."""
     require(archive.catalog, user, "repair", case_id or "archive")
+    known_case(archive, case_id)
     archive.check_repositories(for_repair=True)
     report = verify_archive(archive, user, case_id=case_id)
     results: list[RepairResult] = []

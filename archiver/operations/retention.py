@@ -157,7 +157,7 @@ def _retention_refusal(sealed: CaseInfo, catalog_says: tuple[Any, ...], today: d
         diff = "; ".join(f"{n}: catalog {c!s}, sealed {v!s}" for n, c, v in zip(names, catalog_says, sealed_says,
                                                                                  strict=True) if c != v)  # fmt: skip
         return f"the catalog disagrees with the sealed metadata ({diff}); run `archiver verify`"
-    if not KINDS[CaseKind(sealed.kind)].disposable:
+    if sealed.kind not in set(CaseKind) or not KINDS[CaseKind(sealed.kind)].disposable:
         return f"a case of kind {sealed.kind!r} is kept permanently"
     if sealed.legal_hold:
         return "the case is under legal hold"

@@ -80,9 +80,9 @@ def initialize(directory: Path, admin: str, service_account: str = "", catalog_u
             f"{directory}: holds part of an archive already ({', '.join(found)}); nothing was written. "
             "Give an empty directory, or remove these first"
         )
-    if catalog_url:
-        _refuse_used_catalog(catalog_url)
+    target = _catalog_target(directory, catalog_url) if catalog_url else f"sqlite:///{directory / 'catalog.sqlite'}"
     directory.mkdir(parents=True, exist_ok=True)
+    catalog = open_catalog(target, migrate=True)  # the schema first: a catalog that cannot be made stops init here
     repositories = {name: directory / "repositories" / name for name in ("primary", "secondary")}
     make_private_dir(directory / "repositories")  # the journals are personal data: the service account's only
     for name, path in repositories.items():
@@ -109,10 +109,6 @@ def initialize(directory: Path, admin: str, service_account: str = "", catalog_u
     finally:
         shutil.rmtree(key_dir, ignore_errors=True)  # even when init fails: no raw CA key is left behind
     catalog_path = directory / "catalog.sqlite"
-    sqlite_file = _sqlite_file(catalog_url) if catalog_url else catalog_path
-    if sqlite_file is not None and not sqlite_file.exists():
-        create_private(sqlite_file, b"")  # SQLite keeps the mode of an existing file (and gives it to its journal)
-    catalog = open_catalog(catalog_url or f"sqlite:///{catalog_path}", migrate=True)
     eseal = certificates["eseal"]
     with catalog.transaction() as session:  # the OS account running init is the first admin; the e-seal is the school's
         change(catalog, session, admin, "init", "archive", users={admin: UserRecord("admin", admin)},
@@ -136,37 +132,43 @@ def initialize(directory: Path, admin: str, service_account: str = "", catalog_u
     return payload
 
 
-def _sqlite_file(url: str) -> Path | None:
-    from sqlalchemy import make_url
+def _catalog_target(directory: Path, url: str) -> str:
+    """`init --catalog URL`: the URL the archive will use (a relative SQLite path is taken from the archive's
+    directory, as the configuration takes it), refused unless it names a new SQLite file or an empty database.
+    Nothing is written before this check."""
+    from sqlalchemy import create_engine, inspect, make_url
     from sqlalchemy.exc import ArgumentError
 
     try:
         parsed = make_url(url)
     except (ArgumentError, ValueError):
-        raise BadInputError(f"--catalog {url!r} is not a database URL (e.g. postgresql+psycopg://host/db)") from None
-    return Path(parsed.database) if parsed.get_backend_name() == "sqlite" and parsed.database else None
-
-
-def _refuse_used_catalog(url: str) -> None:
-    """`init --catalog URL`: the database must hold no archive yet (nothing is written otherwise)."""
-    sqlite_file = _sqlite_file(url)
-    if sqlite_file is not None and not sqlite_file.exists():
-        return  # a new file: made private below
-    from sqlalchemy import create_engine, inspect
-    from sqlalchemy.exc import SQLAlchemyError
-
+        raise BadInputError(
+            f"--catalog {shown_url(url)!r} is not a database URL (postgresql+psycopg://host/db)"
+        ) from None
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        if database in ("", ":memory:") or database.startswith("file:") or parsed.query:
+            raise BadInputError(
+                f"--catalog {shown_url(url)!r}: an SQLite catalog is a file (sqlite:///path/catalog.sqlite)"
+            )
+        file = Path(database) if Path(database).is_absolute() else directory / database
+        if os.path.lexists(file):
+            raise BadInputError(f"--catalog {shown_url(url)!r}: {file} exists; give a new file (nothing was written)")
+        if not file.parent.is_dir() and file.parent != directory:
+            raise BadInputError(f"--catalog {shown_url(url)!r}: no directory {file.parent} (nothing was written)")
+        return f"sqlite:///{file}"
     try:
         engine = create_engine(url, future=True)
-    except (SQLAlchemyError, ValueError, ImportError) as exc:
-        raise BadInputError(f"--catalog {shown_url(url)!r} cannot be used: {exc}") from None
-    try:
-        tables = set(inspect(engine).get_table_names())
-    except SQLAlchemyError as exc:
-        raise BadInputError(f"--catalog {shown_url(url)!r} cannot be opened: {str(exc).splitlines()[0]}") from None
-    finally:
-        engine.dispose()
-    if tables & {"alembic_version", "cases", "users", "audit_events"}:
+        try:
+            tables = inspect(engine).get_table_names()
+        finally:
+            engine.dispose()
+    except Exception as exc:  # any driver's error: a URL that cannot be reached is bad input here
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise BadInputError(f"--catalog {shown_url(url)!r} cannot be opened: {reason} (nothing was written)") from None
+    if tables:
         raise BadInputError(
-            f"--catalog {shown_url(url)!r} already holds an archive's catalog; nothing was written. Give a new, empty "
-            "database (`createdb`), or use the archive that catalog belongs to"
+            f"--catalog {shown_url(url)!r} is not empty ({len(tables)} table(s): {', '.join(sorted(tables)[:5])}); "
+            "give a new, empty database (`createdb`); nothing was written"
         )
+    return url

@@ -27,7 +27,7 @@ def add_user(
     name: str,
     role: str,
     os_user: str | None = None,
-    certificates: Sequence[LoadedCertificate] = (),
+    certificates: Sequence[LoadedCertificate] | Callable[[], Sequence[LoadedCertificate]] = (),
 ) -> dict[str, Any]:
     """Register (or change) user `name` acting from OS account `os_user` (default: the name), by `user`, an
     admin -- or, while the archive has no admin on record, by root or the service account (`account`)
@@ -36,12 +36,13 @@ def add_user(
     for what, value in (("user name", name), ("--os-user", login)):
         if not NAME.fullmatch(value):
             raise BadInputError(f"{what} {value!r}: letters a-z, A-Z, digits, '.', '_', '-' and ':' only, 1-100")
-    if certificates and role != "director":
-        raise BadInputError("--certificate registers a director's signing certificate: give it with --role director")
     with archive.catalog.transaction() as session:
         no_admin = not any(u.role == "admin" for u in replay(archive.catalog, session).users.values())
     if not (no_admin and account.is_os_admin and role == "admin"):
         require(archive.catalog, user, "users", name)
+    certificates = tuple(certificates() if callable(certificates) else certificates)  # read after the check
+    if certificates and role != "director":
+        raise BadInputError("--certificate registers a director's signing certificate: give it with --role director")
     acting = user or f"({account.login})"
     with archive.catalog.transaction() as session:
         registry = replay(archive.catalog, session)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -25,7 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from archiver.archive.catalog.models import AuditEvent, AuditHead
 from archiver.errors import ArchiverError
-from archiver.files import printable
+from archiver.files import create_private, printable
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 GENESIS = "0" * 64
@@ -158,6 +159,14 @@ def open_catalog(url: str, clock: Clock | None = None, *, migrate: bool = False)
     """Connect to a catalog whose schema is this archiver's; `migrate`: bring it to the latest migration
     first (`archiver catalog upgrade`, `archiver init`). A catalog that is behind (or ahead) is refused
     with what to run: opening never changes the schema, so a user without DDL rights can use it."""
+    file = sqlite_file(url)
+    if file is not None and not file.exists():  # SQLite would make an empty (world-readable) file
+        if not migrate:
+            raise CatalogError(f"the catalog {shown_url(url)!r} does not exist: `archiver init` makes one")
+        try:
+            create_private(file, b"")  # SQLite keeps the mode of an existing file (and gives it to its journal)
+        except OSError as exc:
+            raise CatalogError(f"the catalog {shown_url(url)!r} cannot be made: {exc.strerror or exc}") from None
     try:
         engine = create_engine(url, future=True, pool_pre_ping=True)
     except (SQLAlchemyError, ValueError, ImportError) as exc:
@@ -166,6 +175,7 @@ def open_catalog(url: str, clock: Clock | None = None, *, migrate: bool = False)
         _immediate_transactions(engine)
     try:
         if migrate:
+            _refuse_newer(engine, url)
             with engine.begin() as connection:
                 command.upgrade(_alembic(connection), "head")
         else:
@@ -197,6 +207,7 @@ def upgrade_catalog(url: str) -> tuple[str | None, str]:
         raise CatalogError(f"catalog URL {shown_url(url)!r} cannot be used: {exc}") from None
     try:
         before, _ = schema_revisions(engine)
+        _refuse_newer(engine, url)
     except SQLAlchemyError as exc:
         raise CatalogError(f"catalog {shown_url(url)!r} cannot be opened: {str(exc).splitlines()[0]}") from None
     finally:
@@ -230,18 +241,43 @@ def _check_revision(engine: Engine, url: str) -> None:
     where = f"the catalog {shown_url(url)!r}"
     if current is None:
         raise CatalogError(f"{where} holds no archive: `archiver init --catalog URL` makes one there")
+    _refuse_newer(engine, url)
     raise CatalogError(
         f"{where} is at schema revision {current}, this archiver needs {needed}: "
         "root or the service account runs `archiver catalog upgrade` (back up the catalog first)"
     )
 
 
+def _refuse_newer(engine: Engine, url: str) -> None:
+    """A catalog whose schema revision this archiver does not know was made by a newer one."""
+    from alembic.script import ScriptDirectory
+
+    current, _ = schema_revisions(engine)
+    known = {script.revision for script in ScriptDirectory(str(MIGRATIONS)).walk_revisions()}
+    if current is not None and current not in known:
+        raise CatalogError(
+            f"the catalog {shown_url(url)!r} is at schema revision {str(current)[:40]!r}, which this archiver does "
+            "not know: it was made by a newer version; install that version (nothing was changed)"
+        )
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of an SQLite catalog URL (None for any other database)."""
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        return None
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(parsed.database)
+
+
 def shown_url(url: str) -> str:
-    """A catalog URL as it may be printed: without its password."""
+    """A catalog URL as it may be printed: without its password (also when it cannot be parsed)."""
     try:
         return str(printable(make_url(url).render_as_string(hide_password=True)))
     except (ArgumentError, ValueError):
-        return str(printable(url))
+        return str(printable(re.sub(r"(?<=://)[^/@]*@", "***@", url)))
 
 
 def _alembic(connection: Any) -> AlembicConfig:

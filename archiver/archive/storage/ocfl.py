@@ -416,8 +416,8 @@ class OcflRepository:
         """Remove what killed runs left in the work area; never quarantine, locks or the storage root."""
         import time
 
-        if not self.work.is_dir():
-            return
+        if self._linked_work_area() or not self.work.is_dir():
+            return  # a work area that is a link is never followed (it may point into a storage root)
         for entry in self.work.iterdir():
             try:
                 if time.time() - entry.lstat().st_mtime > older_than_seconds:
@@ -431,8 +431,13 @@ class OcflRepository:
         check_id(object_id)
         return self.root / object_id
 
+    def _linked_work_area(self) -> bool:
+        return any(os.path.islink(path) for path in (self.staging, self.work))
+
     @contextmanager
     def _stage(self, label: str) -> Iterator[Path]:
+        if self._linked_work_area():
+            raise StorageError(f"repository {self.name!r}: its work area {self.work} is a symbolic link; refused")
         self.work.mkdir(parents=True, exist_ok=True)
         stage = Path(tempfile.mkdtemp(dir=self.work, prefix=f"{label}."))
         try:
