@@ -27,7 +27,7 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, default=None)
     args = parser.parse_args()
     directory = args.dir or Path(tempfile.mkdtemp(prefix="archive-bench-"))
-    cli = [sys.executable, "-c", "from archiver.cli import main; main()", "--as", "admin"]
+    cli = [sys.executable, "-c", "from archiver.cli import main; main()"]  # init makes this OS account its admin
     subprocess.run([*cli, "init", "--dir", str(directory)], check=True, capture_output=True)
     config = directory / "archiver.toml"
     config.write_text(config.read_text().replace("workers = 0", f"workers = {args.workers}"))

@@ -40,7 +40,7 @@ def main() -> None:
         _hash(path, sha512=False)
     ours = time.perf_counter() - t1
     t2 = time.perf_counter()
-    result = subprocess.run(["archiver", "--json", "--as", "admin", "verify"], cwd=args.dir, capture_output=True,
+    result = subprocess.run(["archiver", "--json", "verify"], cwd=args.dir, capture_output=True,
                             text=True)  # fmt: skip
     full = time.perf_counter() - t2
     volumes = sum(1 for p in files if p.name == "volume.pdf")
@@ -54,7 +54,7 @@ def main() -> None:
     runs: list[list[tuple[str, str]]] = []
     for run in (1, 2):
         t3 = time.perf_counter()
-        budgeted = subprocess.run(["archiver", "--json", "--as", "admin", "verify", "--due", "--budget", "10s"],
+        budgeted = subprocess.run(["archiver", "--json", "verify", "--due", "--budget", "10s"],
                                   cwd=args.dir, capture_output=True, text=True)  # fmt: skip
         took = time.perf_counter() - t3
         payload = json.loads(budgeted.stdout)
