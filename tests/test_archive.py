@@ -21,6 +21,7 @@ from archiver.demo.generator import document_json, generate
 from signing import validate_pdf
 from tests.clirun import Ran, run_cli
 from tests.ocflcheck import validate_ocfl
+from tests.sites import copy_archive
 
 SMALL = Path(__file__).parent / "data" / "small_school.json"
 CASE_YEAR = "school-2~2025-2026~c-5a~journal"
@@ -54,24 +55,21 @@ class Site:
 
 
 @pytest.fixture
-def site(tmp_path: Path, catalog_url: str) -> Site:
-    directory = tmp_path / "archive"
-    made = run_cli("--json", "init", "--dir", str(directory), user="admin")  # fmt: skip
-    assert made.returncode == 0, made.stderr
+def site(tmp_path: Path, catalog_url: str, initialized: Path) -> Site:
+    """A copy of the session's initialized archive (its users added); on PostgreSQL its catalog moves there,
+    rebuilt from the primary repository (the users come back from the sealed registry)."""
+    directory = copy_archive(initialized, tmp_path / "archive")
     config = directory / "archiver.toml"
-    if not catalog_url.startswith("sqlite"):  # the catalog moves to PostgreSQL: rebuilt from the repositories
-        config.write_text(config.read_text().replace('url = "sqlite:///catalog.sqlite"', f'url = "{catalog_url}"'))
-        rebuilt = run_cli("catalog", "rebuild", "--from", "primary", config=config, user="root")
-        assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
-    found = Site(
-        directory, catalog_url if not catalog_url.startswith("sqlite") else f"sqlite:///{directory / 'catalog.sqlite'}"
-    )
-    pki = directory / "pki"
-    users = [("director", "director", "--certificate", str(pki / "director.pem")), ("archivist", "archivist"),
-             ("auditor", "auditor"), ("operator", "admin", "--os-user", "root")]  # fmt: skip
-    for name, role, *extra in users:  # operator: the tests' own OS account, for commands run as processes
-        added = run_cli("users", "add", name, "--role", role, *extra, config=config, user="admin")
-        assert added.returncode == 0, added.stderr
+    if catalog_url.startswith("sqlite"):
+        return Site(directory, f"sqlite:///{directory / 'catalog.sqlite'}")
+    config.write_text(config.read_text().replace('url = "sqlite:///catalog.sqlite"', f'url = "{catalog_url}"'))
+    rebuilt = run_cli("--json", "catalog", "rebuild", "--from", "primary", config=config, user="root")
+    assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
+    found = Site(directory, catalog_url)
+    users = {tuple(row) for row in found.query("SELECT name, role, os_user FROM users")}
+    assert users == {("admin", "admin", "admin"), ("director", "director", "director"),
+                     ("archivist", "archivist", "archivist"), ("auditor", "auditor", "auditor"),
+                     ("operator", "admin", "root")}  # fmt: skip
     return found
 
 
@@ -185,6 +183,7 @@ def test_missing_repository_fails_before_anything_is_written(site: Site) -> None
     assert site.query("SELECT COUNT(*) FROM cases WHERE kind != 'audit'")[0][0] == 0
 
 
+@pytest.mark.slow  # a real process, killed mid-run: some 40 s
 def test_killed_run_is_completed_by_running_again(site: Site, tmp_path: Path) -> None:
     export = tmp_path / "school.json"
     export.write_bytes(document_json(generate(60, 2)))  # two classes: three cases

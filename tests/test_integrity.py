@@ -239,6 +239,7 @@ def test_lost_catalog_is_rebuilt_and_verifies_again(site: Path) -> None:
     assert again.returncode == 2 and "not empty" in again.stderr
 
 
+@pytest.mark.slow  # the whole story, 30 students: some 40 s
 def test_demo_tells_the_whole_story(tmp_path: Path) -> None:
     result = _cli(tmp_path, "--json", "demo", "--dir", str(tmp_path / "demo"), "--students", "30")
     assert result.returncode == 0, result.stderr
