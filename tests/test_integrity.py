@@ -101,8 +101,17 @@ DAMAGE: dict[str, Callable[[Path, str], str]] = {
 }  # fmt: skip
 
 
-@pytest.mark.parametrize("repo", ["primary", "secondary"])
-@pytest.mark.parametrize("damage", sorted(DAMAGE))
+def _each_damage_in_each_repository() -> list[Any]:
+    """Every kind of damage in both repositories; the quick run has each kind once, the repositories taking
+    turns (the other half is slow: `pytest --full`)."""
+    return [
+        pytest.param(damage, repo, marks=[pytest.mark.slow] if (index + (repo == "secondary")) % 2 else [])
+        for index, damage in enumerate(sorted(DAMAGE))
+        for repo in ("primary", "secondary")
+    ]
+
+
+@pytest.mark.parametrize(("damage", "repo"), _each_damage_in_each_repository())
 def test_damage_is_found_and_repaired(site: Path, damage: str, repo: str) -> None:
     code = DAMAGE[damage](site, repo)
     status, problems = _verify(site)

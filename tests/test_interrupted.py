@@ -279,7 +279,9 @@ def _on_small_disk(site: Path, disk: Path) -> Path:
     return filler
 
 
-@pytest.mark.parametrize("command", ["archive", "sign", "dispose", "repair"])
+@pytest.mark.parametrize(
+    "command", ["archive", *(pytest.param(c, marks=pytest.mark.slow) for c in ("sign", "dispose", "repair"))]
+)
 def test_a_full_second_repository_is_a_clear_error_and_the_rerun_completes(
     command: str, request: pytest.FixtureRequest, small_disk: Path, tmp_path: Path
 ) -> None:
@@ -306,7 +308,10 @@ def test_a_full_second_repository_is_a_clear_error_and_the_rerun_completes(
     _agree(site)
 
 
-@pytest.mark.parametrize(("error", "words"), [(30, "Read-only file system"), (2, "No such file or directory")])
+@pytest.mark.parametrize(
+    ("error", "words"),
+    [(30, "Read-only file system"), pytest.param(2, "No such file or directory", marks=pytest.mark.slow)],
+)
 def test_a_repository_gone_read_only_or_vanished_mid_run(
     error: int, words: str, unsigned: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
