@@ -14,9 +14,62 @@ from typing import Any
 import pytest
 
 from archiver.demo.generator import generate
+from tests.sites import copy_archive
 
 DATA = Path(__file__).parent / "data"
 _SMALL = json.loads((DATA / "small_school.json").read_text(encoding="utf-8"))
+
+
+# -- the quick run and --full ---------------------------------------------------------------------------------
+
+QUICK_RUN_LEAVES_OUT = ("slow", "external")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--full",
+        action="store_true",
+        default=False,
+        help="run every test, also those marked slow or external (the quick default run leaves them out)",
+    )
+
+
+def _named_on_the_command_line(config: pytest.Config) -> list[tuple[Path, str]]:
+    """Tests named by node id (`tests/test_x.py::test_y`): these run whatever their markers."""
+    named = []
+    for arg in config.args:
+        if "::" in arg:
+            path, _, rest = arg.partition("::")
+            named.append(((config.invocation_params.dir / path).resolve(), rest))
+    return named
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Without --full and without -m, tests marked slow or external are deselected (named ones excepted)."""
+    if config.getoption("--full") or config.getoption("markexpr"):
+        return
+    named = _named_on_the_command_line(config)
+    kept: list[pytest.Item] = []
+    left_out: list[pytest.Item] = []
+    for item in items:
+        marked = any(item.get_closest_marker(name) for name in QUICK_RUN_LEAVES_OUT)
+        inside = item.nodeid.split("::", 1)[-1]
+        wanted = any(
+            item.path.resolve() == path and (inside == rest or inside.startswith((rest + "[", rest + "::")))
+            for path, rest in named
+        )
+        (left_out if marked and not wanted else kept).append(item)
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = kept
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    if config.getoption("--full"):
+        return "full run: every test, also those marked slow or external"
+    if config.getoption("markexpr"):
+        return f"tests selected by -m {config.getoption('markexpr')!r}"
+    return "quick run: tests marked slow or external are left out (`pytest --full` runs everything)"
 
 
 @pytest.fixture
@@ -89,20 +142,34 @@ SMALL_SCHOOL = DATA / "small_school.json"
 
 
 @pytest.fixture(scope="session")
-def archived(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A signed year-end archive of the small school (two cases, each at v2), made once per run; tests that
-    change it work on a copy."""
+def initialized(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`archiver init`, then the users the workflow tests act as: director (with the TEST director's
+    certificate), archivist, auditor, and operator, an admin for the tests' own OS account (root) for
+    commands run as processes. Made once per run; tests work on a copy (`copy_archive`)."""
     from tests.clirun import run_cli
 
-    directory = tmp_path_factory.mktemp("archived") / "archive"
+    directory = tmp_path_factory.mktemp("initialized") / "archive"
+    made = run_cli("init", "--dir", str(directory), user="admin")
+    assert made.returncode == 0, made.stderr
     config = directory / "archiver.toml"
-    assert run_cli("init", "--dir", str(directory), user="admin").returncode == 0
     pki = directory / "pki"
     users = [("director", "director", "--certificate", str(pki / "director.pem")), ("archivist", "archivist"),
              ("auditor", "auditor"), ("operator", "admin", "--os-user", "root")]  # fmt: skip
-    for name, role, *extra in users:  # operator: the tests' own OS account (root), for commands run as processes
+    for name, role, *extra in users:
         added = run_cli("users", "add", name, "--role", role, *extra, config=config, user="admin")
         assert added.returncode == 0, added.stderr
+    return directory
+
+
+@pytest.fixture(scope="session")
+def archived(initialized: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A signed year-end archive of the small school (two cases, each at v2), made once per run from a copy
+    of `initialized`; tests that change it work on a copy."""
+    from tests.clirun import run_cli
+
+    directory = copy_archive(initialized, tmp_path_factory.mktemp("archived") / "archive")
+    config = directory / "archiver.toml"
+    pki = directory / "pki"
     assert run_cli("archive", "year", str(SMALL_SCHOOL), config=config, user="admin").returncode == 0
     signed = run_cli("sign", "--pending", "--key", str(pki / "director.p12"), "--passphrase-file",
                      str(pki / "director.passphrase"), config=config, user="director")  # fmt: skip
@@ -113,13 +180,7 @@ def archived(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def archive_copy(archived: Path, tmp_path: Path) -> Path:
     """A copy of the signed small-school archive that a test may damage, rendering in this process."""
-    import shutil
-
-    copy = tmp_path / "archive"
-    shutil.copytree(archived, copy, symlinks=True)
-    config = copy / "archiver.toml"
-    config.write_text(config.read_text().replace("workers = 0", "workers = 1"))
-    return copy
+    return copy_archive(archived, tmp_path / "archive", workers=1)
 
 
 @pytest.fixture

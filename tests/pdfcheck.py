@@ -55,7 +55,7 @@ def sheet_numbers(pdf: bytes) -> list[int | None]:
 
 
 def xmp_text(pdf: bytes) -> str:
-    metadata = reader(pdf).root_object["/Metadata"].get_object()
+    metadata = resolve(reader(pdf).root_object["/Metadata"])
     return bytes(metadata.get_data()).decode("utf-8")
 
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 import subprocess
 import sys
 
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from sqlalchemy import text
 
 from archiver.archive.catalog import open_catalog
+from archiver.archive.catalog.models import Base
 
 
 def test_migrations_make_the_schema_and_can_run_again(catalog_url: str) -> None:
@@ -19,6 +22,24 @@ def test_migrations_make_the_schema_and_can_run_again(catalog_url: str) -> None:
             session.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar_one()
     catalog.engine.dispose()
     again.engine.dispose()
+
+
+def test_the_migrations_make_exactly_the_models_schema(catalog_url: str) -> None:
+    """A fresh catalog brought to the latest migration has every table, column, type, index and constraint
+    the models declare, and nothing else: a model changed without a migration (or a migration that differs
+    from the models) is a difference here."""
+    catalog = open_catalog(catalog_url, migrate=True)
+    try:
+        with catalog.engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            differences = compare_metadata(context, Base.metadata)
+            tables = set(Base.metadata.tables)
+            assert tables >= {"users", "cases", "case_versions", "audit_events"}, tables
+    finally:
+        catalog.engine.dispose()
+    assert differences == [], "the models and the migrations differ (add a migration):\n" + "\n".join(
+        map(str, differences)
+    )
 
 
 def test_audit_rows_edited_deleted_or_truncated_are_detected(catalog_url: str) -> None:

@@ -15,14 +15,17 @@ import pytest
 from click.testing import CliRunner
 
 from archiver.cli import cli
+from tests.clirun import Ran, run_cli
 
 SMALL = Path(__file__).parent / "data" / "small_school.json"
+Cli = Callable[..., Ran]
 
 
 def archiver(
     *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """Run the real console entry point in a new process, as a user would."""
+    """Run the real console entry point in a new process, as a user would (a few smoke tests: every other
+    test runs the same command line in this process, see `archiver_cli`)."""
     return subprocess.run(
         [sys.executable, "-c", "from archiver.cli import main; main()", *args],
         capture_output=True,
@@ -31,6 +34,22 @@ def archiver(
         env={**os.environ, **(env or {})},
         timeout=120,
     )
+
+
+@pytest.fixture
+def archiver_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
+    """The command line in this process, in a working directory (the test's own unless `cwd`) and with
+    environment variables (`env`) as a new process would get them; no $ARCHIVER_CONFIG unless given."""
+
+    def run(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> Ran:
+        with monkeypatch.context() as scoped:
+            scoped.chdir(cwd or tmp_path)
+            scoped.delenv("ARCHIVER_CONFIG", raising=False)
+            for name, value in (env or {}).items():
+                scoped.setenv(name, value)
+            return run_cli(*args)
+
+    return run
 
 
 def _commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:
@@ -54,19 +73,19 @@ def test_every_command_has_help_text() -> None:
         assert result.exit_code == 0 and "Usage:" in result.output
 
 
-def test_validate_valid_file(tmp_path: Path) -> None:
-    result = archiver("validate", str(SMALL))
+def test_validate_valid_file(tmp_path: Path, archiver_cli: Cli) -> None:
+    result = archiver_cli("validate", str(SMALL))
     assert result.returncode == 0, result.stderr
     assert "valid" in result.stdout and "1 classes" in result.stdout
 
 
 def test_validate_json_output_lists_every_problem(
-    tmp_path: Path, small_school: dict[str, Any], write_json: Callable[..., Path]
+    tmp_path: Path, small_school: dict[str, Any], write_json: Callable[..., Path], archiver_cli: Cli
 ) -> None:
     small_school["classes"][0]["courses"][0]["marks"][3]["student"] = "s-991"
     small_school["classes"][0]["courses"][0]["marks"][4]["lesson"] = "l-e1"
     path = write_json(small_school)
-    result = archiver("--json", "validate", str(path))
+    result = archiver_cli("--json", "validate", str(path))
     assert result.returncode == 2
     payload = json.loads(result.stdout)
     assert payload["ok"] is False and payload["error"]["code"] == "invalid-export"
@@ -77,8 +96,8 @@ def test_validate_json_output_lists_every_problem(
     assert "belongs to another course" in payload["error"]["problems"][1]["message"]
 
 
-def test_validate_json_output_when_valid() -> None:
-    result = archiver("--json", "validate", str(SMALL))
+def test_validate_json_output_when_valid(archiver_cli: Cli) -> None:
+    result = archiver_cli("--json", "validate", str(SMALL))
     assert result.returncode == 0
     payload = json.loads(result.stdout)
     assert payload["valid"] is True and payload["summary"]["students"] == 4 and payload["summary"]["marks"] == 7
@@ -127,9 +146,9 @@ def _bad_files(tmp: Path) -> dict[str, tuple[Path, str]]:
     return files
 
 
-def test_every_kind_of_bad_input_is_a_clear_error(tmp_path: Path) -> None:
+def test_every_kind_of_bad_input_is_a_clear_error(tmp_path: Path, archiver_cli: Cli) -> None:
     for name, (path, expect) in _bad_files(tmp_path).items():
-        result = archiver("validate", str(path))
+        result = archiver_cli("validate", str(path))
         assert result.returncode == 2, f"{name}: exit {result.returncode}\n{result.stderr}"
         assert "Traceback" not in result.stderr + result.stdout, f"{name}: {result.stderr}"
         assert expect in result.stderr, f"{name}: expected {expect!r} in\n{result.stderr}"
@@ -137,8 +156,6 @@ def test_every_kind_of_bad_input_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_bad_input_with_json_output_is_still_json(tmp_path: Path) -> None:
-    from tests.clirun import run_cli  # in this process: the real processes are the test above
-
     for name, (path, _) in _bad_files(tmp_path).items():
         result = run_cli("--json", "validate", str(path))
         assert result.returncode == 2, name
@@ -146,20 +163,33 @@ def test_bad_input_with_json_output_is_still_json(tmp_path: Path) -> None:
         assert payload["ok"] is False and payload["error"]["message"], name
 
 
+def test_the_entry_point_in_a_real_process(tmp_path: Path) -> None:
+    """`main()` as the console script calls it, in a process of its own: exit codes as a shell sees them, and a
+    console's stderr that gets no control character (every other test runs the command line in this process)."""
+    valid = archiver("validate", str(SMALL), cwd=tmp_path)
+    assert valid.returncode == 0, valid.stderr
+    assert "valid" in valid.stdout and "1 classes" in valid.stdout and valid.stderr == ""
+    path, expect = _bad_files(tmp_path)["control-name.json"]
+    bad = archiver("validate", str(path), cwd=tmp_path)
+    assert bad.returncode == 2, bad.stderr
+    assert expect in bad.stderr and "Traceback" not in bad.stderr + bad.stdout, bad.stderr
+    assert "\x1b" not in bad.stderr and "\x07" not in bad.stderr
+
+
 def test_html_in_names_is_valid_data(
-    tmp_path: Path, small_school: dict[str, Any], write_json: Callable[..., Path]
+    tmp_path: Path, small_school: dict[str, Any], write_json: Callable[..., Path], archiver_cli: Cli
 ) -> None:
     small_school["classes"][0]["students"][0]["last_name"] = '<img src="http://127.0.0.1:9/x">'
     small_school["classes"][0]["students"][1]["last_name"] = '<link rel="attachment" href="file:///etc/passwd">'
-    result = archiver("validate", str(write_json(small_school)))
+    result = archiver_cli("validate", str(write_json(small_school)))
     assert result.returncode == 0, result.stderr
 
 
-def test_size_limit_comes_from_the_configuration(tmp_path: Path) -> None:
+def test_size_limit_comes_from_the_configuration(tmp_path: Path, archiver_cli: Cli) -> None:
     (tmp_path / "archiver.toml").write_text("[input]\nmax_export_mb = 1\n", encoding="utf-8")
     big = tmp_path / "big.json"
     big.write_bytes(b" " * (2 << 20))
-    result = archiver("validate", str(big), cwd=tmp_path)
+    result = archiver_cli("validate", str(big), cwd=tmp_path)
     assert result.returncode == 2 and "over the limit of 1.0 MB" in result.stderr
 
 
@@ -172,52 +202,52 @@ def test_size_limit_comes_from_the_configuration(tmp_path: Path) -> None:
         ("[input\n", "not valid TOML"),
     ],
 )
-def test_bad_configuration_is_a_clear_error(tmp_path: Path, config: str, expect: str) -> None:
+def test_bad_configuration_is_a_clear_error(tmp_path: Path, config: str, expect: str, archiver_cli: Cli) -> None:
     path = tmp_path / "custom.toml"
     path.write_text(config, encoding="utf-8")
-    result = archiver("--config", str(path), "validate", str(SMALL))
+    result = archiver_cli("--config", str(path), "validate", str(SMALL))
     assert result.returncode == 2 and expect in result.stderr and "Traceback" not in result.stderr
 
 
-def test_named_configuration_must_exist(tmp_path: Path) -> None:
-    result = archiver("--config", str(tmp_path / "absent.toml"), "validate", str(SMALL))
+def test_named_configuration_must_exist(tmp_path: Path, archiver_cli: Cli) -> None:
+    result = archiver_cli("--config", str(tmp_path / "absent.toml"), "validate", str(SMALL))
     assert result.returncode == 2 and "no such configuration file" in result.stderr
-    result = archiver("validate", str(SMALL), env={"ARCHIVER_CONFIG": str(tmp_path / "absent.toml")})
+    result = archiver_cli("validate", str(SMALL), env={"ARCHIVER_CONFIG": str(tmp_path / "absent.toml")})
     assert result.returncode == 2 and "no such configuration file" in result.stderr
 
 
-def test_usage_errors_exit_2() -> None:
-    assert archiver("validate").returncode == 2
-    assert archiver("demo-data", "--students", "0", "-o", "x.json").returncode == 2
-    assert archiver("no-such-command").returncode == 2
+def test_usage_errors_exit_2(archiver_cli: Cli) -> None:
+    assert archiver_cli("validate").returncode == 2
+    assert archiver_cli("demo-data", "--students", "0", "-o", "x.json").returncode == 2
+    assert archiver_cli("no-such-command").returncode == 2
 
 
-def test_demo_data_writes_a_valid_file_and_refuses_to_overwrite(tmp_path: Path) -> None:
+def test_demo_data_writes_a_valid_file_and_refuses_to_overwrite(tmp_path: Path, archiver_cli: Cli) -> None:
     out = tmp_path / "school.json"
-    result = archiver("--json", "demo-data", "--students", "60", "--seed", "7", "-o", str(out))
+    result = archiver_cli("--json", "demo-data", "--students", "60", "--seed", "7", "-o", str(out))
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout)
     assert payload["students"] == 60 and payload["classes"] == 2 and out.stat().st_size == payload["bytes"]
-    assert archiver("validate", str(out)).returncode == 0
+    assert archiver_cli("validate", str(out)).returncode == 0
     before = out.read_bytes()
-    again = archiver("demo-data", "--students", "30", "-o", str(out))
+    again = archiver_cli("demo-data", "--students", "30", "-o", str(out))
     assert again.returncode == 2 and "already exists" in again.stderr
     assert out.read_bytes() == before
-    assert archiver("demo-data", "--students", "30", "-o", str(out), "--force").returncode == 0
+    assert archiver_cli("demo-data", "--students", "30", "-o", str(out), "--force").returncode == 0
     assert out.read_bytes() != before
     assert not list(tmp_path.glob(".*.tmp")), "no temporary file is left behind"
 
 
-def test_demo_data_output_errors(tmp_path: Path) -> None:
-    result = archiver("demo-data", "-o", str(tmp_path))
+def test_demo_data_output_errors(tmp_path: Path, archiver_cli: Cli) -> None:
+    result = archiver_cli("demo-data", "-o", str(tmp_path))
     assert result.returncode == 2 and "is a directory" in result.stderr
-    result = archiver("demo-data", "-o", str(tmp_path / "no" / "such" / "dir.json"))
+    result = archiver_cli("demo-data", "-o", str(tmp_path / "no" / "such" / "dir.json"))
     assert result.returncode == 2 and "no such directory" in result.stderr
 
 
-def test_render_a_class_volume_with_json_output(tmp_path: Path) -> None:
+def test_render_a_class_volume_with_json_output(tmp_path: Path, archiver_cli: Cli) -> None:
     out = tmp_path / "5a.pdf"
-    result = archiver("--json", "render", str(SMALL), "--class", "5а", "--pdfa", "1b", "-o", str(out))
+    result = archiver_cli("--json", "render", str(SMALL), "--class", "5а", "--pdfa", "1b", "-o", str(out))
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout)
     assert payload["sheets"] == 5 and payload["pdfa"] == "1b" and payload["title_sheets"] == 1
@@ -229,21 +259,22 @@ def test_render_a_class_volume_with_json_output(tmp_path: Path) -> None:
     assert out.stat().st_mode & 0o777 == 0o666 & ~umask, "written with the usual permissions"
 
 
-def test_render_period_and_summary(tmp_path: Path) -> None:
-    quarter = archiver("render", str(SMALL), "--class", "5А", "--period", "q2", "-o", str(tmp_path / "q2.pdf"))
-    assert quarter.returncode == 0, quarter.stderr and "II четверть" in quarter.stdout
-    summary = archiver("render", str(SMALL), "--summary", "-o", str(tmp_path / "summary.pdf"))
+def test_render_period_and_summary(tmp_path: Path, archiver_cli: Cli) -> None:
+    quarter = archiver_cli("render", str(SMALL), "--class", "5А", "--period", "q2", "-o", str(tmp_path / "q2.pdf"))
+    assert quarter.returncode == 0, quarter.stderr
+    assert "Классный журнал 5А класса, II четверть, 2025/2026 учебный год" in quarter.stdout, quarter.stdout
+    summary = archiver_cli("render", str(SMALL), "--summary", "-o", str(tmp_path / "summary.pdf"))
     assert summary.returncode == 0, summary.stderr
     assert "Сводные ведомости итоговых оценок" in summary.stdout
 
 
-def test_render_pdfa_part_comes_from_the_configuration(tmp_path: Path) -> None:
+def test_render_pdfa_part_comes_from_the_configuration(tmp_path: Path, archiver_cli: Cli) -> None:
     (tmp_path / "archiver.toml").write_text('[render]\npdfa = "1b"\nworkers = 1\n', encoding="utf-8")
-    result = archiver("--json", "render", str(SMALL), "--class", "5А", "-o", "v.pdf", cwd=tmp_path)
+    result = archiver_cli("--json", "render", str(SMALL), "--class", "5А", "-o", "v.pdf", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["pdfa"] == "1b"
     (tmp_path / "archiver.toml").write_text('[render]\npdfa = "2u"\n', encoding="utf-8")
-    bad = archiver("render", str(SMALL), "--class", "5А", "-o", "v.pdf", cwd=tmp_path)
+    bad = archiver_cli("render", str(SMALL), "--class", "5А", "-o", "v.pdf", cwd=tmp_path)
     assert bad.returncode == 2 and "pdfa must be one of 1b, 3b" in bad.stderr
 
 
@@ -256,17 +287,17 @@ def test_render_pdfa_part_comes_from_the_configuration(tmp_path: Path) -> None:
         ([], "give either --class CLASS or --summary"),
     ],
 )
-def test_render_refuses_what_is_not_there(tmp_path: Path, args: list[str], expect: str) -> None:
-    result = archiver("render", str(SMALL), *args, "-o", str(tmp_path / "x.pdf"))
+def test_render_refuses_what_is_not_there(tmp_path: Path, args: list[str], expect: str, archiver_cli: Cli) -> None:
+    result = archiver_cli("render", str(SMALL), *args, "-o", str(tmp_path / "x.pdf"))
     assert result.returncode == 2 and expect in result.stderr, result.stderr
     assert not (tmp_path / "x.pdf").exists()
 
 
 def test_render_of_an_invalid_export_writes_nothing(
-    tmp_path: Path, small_school: dict[str, Any], write_json: Callable[..., Path]
+    tmp_path: Path, small_school: dict[str, Any], write_json: Callable[..., Path], archiver_cli: Cli
 ) -> None:
     small_school["classes"][0]["courses"][0]["marks"][0]["student"] = "s-991"
     out = tmp_path / "never.pdf"
-    result = archiver("render", str(write_json(small_school)), "--class", "5А", "-o", str(out))
+    result = archiver_cli("render", str(write_json(small_school)), "--class", "5А", "-o", str(out))
     assert result.returncode == 2 and "unknown student 's-991'" in result.stderr
     assert not out.exists()

@@ -304,7 +304,7 @@ def _tree(directory: Path) -> dict[str, bytes | str]:
 
 
 def _snapshot(site: Path) -> dict[tuple[str, str], dict[str, bytes | str]]:
-    out = {}
+    out: dict[tuple[str, str], dict[str, bytes | str]] = {}
     for repo in REPOSITORIES:
         root = site / "repositories" / repo
         for entry in sorted(os.listdir(root)):
@@ -422,24 +422,26 @@ def _damage_is_found_and_repaired(
     assert len(quarantined) >= len(still_there), "what was taken out is kept"
 
 
-_SETTINGS = {
-    "deadline": None,
-    "database": None,
-    "phases": [Phase.explicit, Phase.generate],  # each example takes a second or two: no shrinking
-    "suppress_health_check": [HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-}
+_SETTINGS = settings(
+    deadline=None,
+    database=None,
+    phases=[Phase.explicit, Phase.generate],  # each example takes a second or two: no shrinking
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 _DRAWS = {"plan": damage_plan, "roots": root_plan, "draws": st.randoms(use_true_random=False)}
 
-test_any_damage_is_found_and_repaired_from_the_intact_copy = settings(
-    max_examples=EXAMPLES, derandomize=not EXPLORE, **_SETTINGS
-)(given(**_DRAWS)(_damage_is_found_and_repaired))
+# Slow (two minutes): `pytest --full` runs it; test_integrity.py has one case of each kind in the quick run.
+test_any_damage_is_found_and_repaired_from_the_intact_copy = pytest.mark.slow(
+    settings(_SETTINGS, max_examples=EXAMPLES, derandomize=not EXPLORE)(given(**_DRAWS)(_damage_is_found_and_repaired))
+)
 
-# `pytest -m slow`: 500 new random examples (about 1,800 damage cases, some 15 minutes).
+# 500 new random examples (about 1,800 damage cases, some 20 minutes): in `pytest --full` and `pytest -m slow`.
 test_more_damage_of_every_kind = pytest.mark.slow(
-    settings(max_examples=500, derandomize=False, **_SETTINGS)(given(**_DRAWS)(_damage_is_found_and_repaired))
+    settings(_SETTINGS, max_examples=500, derandomize=False)(given(**_DRAWS)(_damage_is_found_and_repaired))
 )
 
 
+@pytest.mark.slow  # with the property
 def test_enough_damage_cases_were_generated() -> None:
     """Runs after the property (same module, file order): CI must have tried at least 200 damage cases."""
     if DAMAGE_COUNT["examples"] == 0:

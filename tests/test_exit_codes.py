@@ -17,20 +17,15 @@ import pytest
 from archiver.cli import cli
 from archiver.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, EXIT_PROBLEMS
 from tests.clirun import Ran, run_cli
+from tests.sites import copy_archive
 
 SMALL = Path(__file__).parent / "data" / "small_school.json"
 
 
 @pytest.fixture(scope="module")
-def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An archive (`archiver init`) with an auditor; its configuration file."""
-    directory = tmp_path_factory.mktemp("exit-codes") / "archive"
-    made = run_cli("--json", "init", "--dir", str(directory), user="admin")
-    assert made.returncode == EXIT_OK, made.stderr
-    config = directory / "archiver.toml"
-    added = run_cli("users", "add", "auditor", "--role", "auditor", config=config, user="admin")
-    assert added.returncode == EXIT_OK, added.stderr
-    return config
+def archive(initialized: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the initialized archive (it has an auditor); its configuration file."""
+    return copy_archive(initialized, tmp_path_factory.mktemp("exit-codes") / "archive") / "archiver.toml"
 
 
 @pytest.fixture

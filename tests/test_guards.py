@@ -4,6 +4,7 @@ is reached through a link (found by a review of the operations' authorization)."
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -60,3 +61,11 @@ def test_a_work_area_that_is_a_link_is_never_followed(tmp_path: Path) -> None:
     with pytest.raises(StorageError, match="symbolic link"):
         repo.put("case.b", {"f": b"x"}, message="m", user="u", created=WHEN)
     assert victim.object_ids() == ["case.a"]
+    # the staging directory linked to the victim's parent, so that its work area is the victim's root
+    os.unlink(repo.work)
+    shutil.rmtree(repo.staging)
+    victim.root.rename(victim.root.parent / "work")
+    os.symlink(victim.root.parent, repo.staging)
+    repo.cleanup(3600)
+    moved = OcflRepository("victim", victim.root.parent / "work")
+    assert moved.object_ids() == ["case.a"] and moved.verify_object("case.a").ok

@@ -19,7 +19,8 @@ from archiver.ingest.importers.json_export import parse_json
 from archiver.ingest.problems import Problem
 from archiver.ingest.validation import validate_document
 from tests.clirun import run_cli
-from tests.test_cli import SMALL, archiver
+
+SMALL = Path(__file__).parent / "data" / "small_school.json"
 
 _SCHOOL: dict[str, Any] = json.loads(SMALL.read_text(encoding="utf-8"))
 _BIG = "@@big-integer@@"
@@ -84,7 +85,7 @@ def test_hostile_value_is_a_clear_error(tmp_path: Path, case: str, command: str)
     make, expect = HOSTILE[case]
     path = _write(tmp_path, make())
     out = tmp_path / "volume.pdf"
-    result = archiver(*COMMANDS[command](path, out))
+    result = run_cli(*COMMANDS[command](path, out))
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr + result.stdout, result.stderr
     assert f"archiver: {path}: 1 problem found" in result.stderr
@@ -95,7 +96,7 @@ def test_hostile_value_is_a_clear_error(tmp_path: Path, case: str, command: str)
 
 @pytest.mark.parametrize("case", sorted(HOSTILE))
 def test_hostile_value_in_json_mode(tmp_path: Path, case: str) -> None:
-    """In the test process (its streams, unlike a console's stderr, refuse a surrogate outright)."""
+    """JSON on stdout (the test process's streams, unlike a console's stderr, refuse a surrogate outright)."""
     make, expect = HOSTILE[case]
     path = _write(tmp_path, make())
     result = run_cli("--json", "validate", str(path))
@@ -122,10 +123,10 @@ def test_a_surrogate_pair_is_an_ordinary_character(tmp_path: Path) -> None:
     text = _export(doc)
     assert "\\ud83d\\ude00" in text
     path = _write(tmp_path, text)
-    result = archiver("validate", str(path))
+    result = run_cli("validate", str(path))
     assert result.returncode == 0, result.stderr
     out = tmp_path / "volume.pdf"
-    result = archiver("render", str(path), "--class", "5А", "-o", str(out))
+    result = run_cli("render", str(path), "--class", "5А", "-o", str(out))
     assert result.returncode == 0, result.stderr
     assert out.read_bytes().startswith(b"%PDF-")
     parsed = read_document(path)

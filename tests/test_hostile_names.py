@@ -18,6 +18,7 @@ from archiver.ingest.problems import show
 from archiver.ingest.validation import validate_document
 from archiver.ingest.validation.names import invisible_character, mixed_scripts, skeleton
 from tests.clirun import Ran, run_cli
+from tests.sites import copy_archive
 
 Doc = dict[str, Any]
 WriteJson = Callable[[Any, str], Path]
@@ -323,11 +324,9 @@ def _files(directory: Path) -> dict[str, bytes]:
 
 
 def test_archive_year_writes_nothing_for_hostile_names(
-    tmp_path: Path, write_json: WriteJson, small_school: Doc
+    tmp_path: Path, write_json: WriteJson, small_school: Doc, initialized: Path
 ) -> None:
-    directory = tmp_path / "archive"
-    made = run_cli("init", "--dir", str(directory), user="admin")
-    assert made.returncode == 0, made.stderr
+    directory = copy_archive(initialized, tmp_path / "archive")
     config = directory / "archiver.toml"
     _student(small_school)["last_name"] = "\u202eавоелеБ"
     _add_class(small_school, "c-5a-latin", 5, "A")

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from tests.clirun import Ran, run_cli
+from tests.sites import copy_archive
 
 SMALL = Path(__file__).parent / "data" / "small_school.json"
 CASE = "school-2~2025-2026~c-5a~journal"
@@ -25,9 +26,7 @@ CASE = "school-2~2025-2026~c-5a~journal"
 
 @pytest.fixture
 def site(archived: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / "archive"
-    shutil.copytree(archived, copy, symlinks=True)
-    return copy
+    return copy_archive(archived, tmp_path / "archive")
 
 
 def _cli(site: Path, *args: str, user: str = "archivist") -> Ran:
@@ -90,6 +89,7 @@ def test_an_os_account_that_is_nobodys_is_refused(site: Path) -> None:
     assert (event["action"], event["outcome"], event["os_user"]) == ("status", "refused", "stranger")
 
 
+@pytest.mark.external  # setpriv, as root
 def test_the_environment_does_not_name_the_user(site: Path) -> None:
     """A process whose real uid is `nobody`, claiming to be admin in every variable a shell would set. (Its
     effective uid stays root so that it can read the test's Python, installed under /root: what decides is
@@ -125,20 +125,19 @@ def test_the_environment_does_not_name_the_user(site: Path) -> None:
 # -- signers bound to people ----------------------------------------------------------------------------
 
 
-@pytest.fixture
-def unsigned(tmp_path: Path) -> Path:
+@pytest.fixture(scope="module")
+def awaiting_the_director(initialized: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A new archive whose year-end volumes await the director (registered with the TEST director's
-    certificate)."""
-    directory = tmp_path / "unsigned"
-    assert run_cli("init", "--dir", str(directory), user="admin").returncode == 0
-    config = directory / "archiver.toml"
-    pki = directory / "pki"
-    added = run_cli("users", "add", "director", "--role", "director", "--certificate", str(pki / "director.pem"),
-                    config=config, user="admin")  # fmt: skip
-    assert added.returncode == 0, added.stderr
-    assert run_cli("users", "add", "archivist", "--role", "archivist", config=config, user="admin").returncode == 0
-    assert run_cli("archive", "year", str(SMALL), config=config, user="admin").returncode == 0
+    certificate), made once for the module."""
+    directory = copy_archive(initialized, tmp_path_factory.mktemp("unsigned") / "unsigned")
+    done = run_cli("archive", "year", str(SMALL), config=directory / "archiver.toml", user="admin")
+    assert done.returncode == 0, done.stderr
     return directory
+
+
+@pytest.fixture
+def unsigned(awaiting_the_director: Path, tmp_path: Path) -> Path:
+    return copy_archive(awaiting_the_director, tmp_path / "unsigned")
 
 
 def _sign(site: Path, key: str, *, user: str = "director", case: str = CASE) -> Ran:
@@ -276,7 +275,9 @@ def _rechain(site: Path) -> None:
         head = session.get(AuditHead, 1)
         assert head is not None
         head.last_hash = previous
-        head.last_id = session.execute(select(AuditEvent.id).order_by(AuditEvent.id.desc())).scalars().first()
+        last = session.execute(select(AuditEvent.id).order_by(AuditEvent.id.desc())).scalars().first()
+        assert last is not None
+        head.last_id = last
     catalog.engine.dispose()
 
 
@@ -345,6 +346,7 @@ def _as_service_account_under(parent_name: str, parent_setpriv: list[str]) -> st
     return done.stdout.strip()
 
 
+@pytest.mark.external  # setpriv, as root
 def test_sudo_to_the_service_account_acts_for_the_person_who_ran_it() -> None:
     if os.getuid() != 0 or shutil.which("setpriv") is None:
         pytest.skip("needs root and setpriv to run processes as other OS accounts")

@@ -101,8 +101,17 @@ DAMAGE: dict[str, Callable[[Path, str], str]] = {
 }  # fmt: skip
 
 
-@pytest.mark.parametrize("repo", ["primary", "secondary"])
-@pytest.mark.parametrize("damage", sorted(DAMAGE))
+def _each_damage_in_each_repository() -> list[Any]:
+    """Every kind of damage in both repositories; the quick run has each kind once, the repositories taking
+    turns (the other half is slow: `pytest --full`)."""
+    return [
+        pytest.param(damage, repo, marks=[pytest.mark.slow] if (index + (repo == "secondary")) % 2 else [])
+        for index, damage in enumerate(sorted(DAMAGE))
+        for repo in ("primary", "secondary")
+    ]
+
+
+@pytest.mark.parametrize(("damage", "repo"), _each_damage_in_each_repository())
 def test_damage_is_found_and_repaired(site: Path, damage: str, repo: str) -> None:
     code = DAMAGE[damage](site, repo)
     status, problems = _verify(site)
@@ -239,6 +248,7 @@ def test_lost_catalog_is_rebuilt_and_verifies_again(site: Path) -> None:
     assert again.returncode == 2 and "not empty" in again.stderr
 
 
+@pytest.mark.slow  # the whole story, 30 students: some 40 s
 def test_demo_tells_the_whole_story(tmp_path: Path) -> None:
     result = _cli(tmp_path, "--json", "demo", "--dir", str(tmp_path / "demo"), "--students", "30")
     assert result.returncode == 0, result.stderr

@@ -14,10 +14,12 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
 from tests.clirun import run_cli
+from tests.sites import copy_archive
 
 SMALL = Path(__file__).parent / "data" / "small_school.json"
 PERIOD_Q1 = "school-2~2025-2026~c-5a~period~q1"
@@ -83,12 +85,8 @@ def _renames(site: Path, *args: str, user: str, checkpoint: bool = True) -> int:
         return _run_killed(trial, 0, *args, user=user)
     import archiver.cli.session
 
-    real = archiver.cli.session.seal_checkpoint
-    archiver.cli.session.seal_checkpoint = lambda *a, **k: None  # type: ignore[assignment]
-    try:
+    with mock.patch.object(archiver.cli.session, "seal_checkpoint", lambda *a, **k: None):
         return _run_killed(trial, 0, *args, user=user)
-    finally:
-        archiver.cli.session.seal_checkpoint = real
 
 
 def _agree(site: Path) -> None:
@@ -113,15 +111,9 @@ def _agree(site: Path) -> None:
         _validate_ocfl(site / "repositories" / repo)
 
 
-def _fresh(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
-    site = tmp_path_factory.mktemp(name) / "archive"
-    assert run_cli("init", "--dir", str(site), user="admin").returncode == 0
-    config = site / "archiver.toml"
-    config.write_text(config.read_text().replace("workers = 0", "workers = 1"))
-    for user, role, *extra in (("director", "director", "--certificate", str(site / "pki" / "director.pem")),
-                               ("archivist", "archivist"), ("operator", "admin", "--os-user", "root")):  # fmt: skip
-        assert run_cli("users", "add", user, "--role", role, *extra, config=config, user="admin").returncode == 0
-    return site
+def _fresh(initialized: Path, tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
+    """A copy of the session's initialized archive that renders in this process (no pool to fork per run)."""
+    return copy_archive(initialized, tmp_path_factory.mktemp(name) / "archive", workers=1)
 
 
 def _sign_args(site: Path) -> list[str]:
@@ -137,20 +129,20 @@ def _sign_args(site: Path) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def initialized(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _fresh(tmp_path_factory, "initialized")
+def fresh(initialized: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _fresh(initialized, tmp_path_factory, "fresh")
 
 
 @pytest.fixture(scope="module")
-def unsigned(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    site = _fresh(tmp_path_factory, "unsigned")
+def unsigned(initialized: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    site = _fresh(initialized, tmp_path_factory, "unsigned")
     assert run_cli("archive", "year", str(SMALL), config=site / "archiver.toml", user="admin").returncode == 0
     return site
 
 
 @pytest.fixture(scope="module")
-def superseded(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    site = _fresh(tmp_path_factory, "superseded")
+def superseded(initialized: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    site = _fresh(initialized, tmp_path_factory, "superseded")
     for period in ("q1", "q2"):  # q1 superseded by q2: due for disposal at once
         done = run_cli(
             "archive", "quarter", str(SMALL), "--period", period, config=site / "archiver.toml", user="admin"
@@ -187,14 +179,16 @@ def _every_step(
     return steps
 
 
-def test_archive_year_killed_at_each_write_step(initialized: Path, tmp_path: Path) -> None:
+@pytest.mark.slow
+def test_archive_year_killed_at_each_write_step(fresh: Path, tmp_path: Path) -> None:
     def again(site: Path) -> None:
         done = run_cli("archive", "year", str(SMALL), config=site / "archiver.toml", user="admin")
         assert done.returncode == 0, done.stderr
 
-    assert _every_step(initialized, tmp_path, ["archive", "year", str(SMALL)], "admin", again) >= 4
+    assert _every_step(fresh, tmp_path, ["archive", "year", str(SMALL)], "admin", again) >= 4
 
 
+@pytest.mark.slow
 def test_sign_killed_at_each_write_step(unsigned: Path, tmp_path: Path) -> None:
     def again(site: Path) -> None:
         done = run_cli(*_sign_args(site), config=site / "archiver.toml", user="director")
@@ -207,6 +201,7 @@ def test_sign_killed_at_each_write_step(unsigned: Path, tmp_path: Path) -> None:
     assert _every_step(unsigned, tmp_path, _sign_args(unsigned), "director", again) >= 8
 
 
+@pytest.mark.slow
 def test_dispose_killed_at_each_write_step(superseded: Path, tmp_path: Path) -> None:
     def again(site: Path) -> None:
         done = run_cli("dispose", PERIOD_Q1, config=site / "archiver.toml", user="archivist")
@@ -219,6 +214,7 @@ def test_dispose_killed_at_each_write_step(superseded: Path, tmp_path: Path) -> 
     assert _every_step(superseded, tmp_path, ["dispose", PERIOD_Q1], "archivist", again) >= 2
 
 
+@pytest.mark.slow
 def test_repair_killed_at_each_write_step(archived: Path, tmp_path: Path) -> None:
     base = _damaged(archived, tmp_path / "damaged")
 
@@ -229,7 +225,8 @@ def test_repair_killed_at_each_write_step(archived: Path, tmp_path: Path) -> Non
     assert _every_step(base, tmp_path, ["repair"], "archivist", again) >= 2
 
 
-def test_the_audit_checkpoint_killed_at_each_write_step(initialized: Path, tmp_path: Path) -> None:
+@pytest.mark.slow
+def test_the_audit_checkpoint_killed_at_each_write_step(fresh: Path, tmp_path: Path) -> None:
     """`users add` writes nothing to the repositories but its checkpoint: every one of its renames."""
 
     def again(site: Path) -> None:
@@ -237,9 +234,10 @@ def test_the_audit_checkpoint_killed_at_each_write_step(initialized: Path, tmp_p
         assert done.returncode == 0, done.stderr
 
     args = ["users", "add", "teacher", "--role", "auditor"]
-    assert _every_step(initialized, tmp_path, args, "admin", again, checkpoint=True) >= 3
+    assert _every_step(fresh, tmp_path, args, "admin", again, checkpoint=True) >= 3
 
 
+@pytest.mark.slow
 def test_sign_killed_for_real_mid_write_is_completed_by_running_again(unsigned: Path, tmp_path: Path) -> None:
     site = tmp_path / "site"
     shutil.copytree(unsigned, site, symlinks=True)
@@ -281,7 +279,9 @@ def _on_small_disk(site: Path, disk: Path) -> Path:
     return filler
 
 
-@pytest.mark.parametrize("command", ["archive", "sign", "dispose", "repair"])
+@pytest.mark.parametrize(
+    "command", ["archive", *(pytest.param(c, marks=pytest.mark.slow) for c in ("sign", "dispose", "repair"))]
+)
 def test_a_full_second_repository_is_a_clear_error_and_the_rerun_completes(
     command: str, request: pytest.FixtureRequest, small_disk: Path, tmp_path: Path
 ) -> None:
@@ -289,7 +289,7 @@ def test_a_full_second_repository_is_a_clear_error_and_the_rerun_completes(
     if command == "repair":
         _damaged(request.getfixturevalue("archived"), site)
     else:
-        base = {"archive": "initialized", "sign": "unsigned", "dispose": "superseded"}[command]
+        base = {"archive": "fresh", "sign": "unsigned", "dispose": "superseded"}[command]
         shutil.copytree(request.getfixturevalue(base), site, symlinks=True)
     filler = _on_small_disk(site, small_disk)
     args, user = {
@@ -308,7 +308,10 @@ def test_a_full_second_repository_is_a_clear_error_and_the_rerun_completes(
     _agree(site)
 
 
-@pytest.mark.parametrize(("error", "words"), [(30, "Read-only file system"), (2, "No such file or directory")])
+@pytest.mark.parametrize(
+    ("error", "words"),
+    [(30, "Read-only file system"), pytest.param(2, "No such file or directory", marks=pytest.mark.slow)],
+)
 def test_a_repository_gone_read_only_or_vanished_mid_run(
     error: int, words: str, unsigned: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -103,8 +103,9 @@ def _tree(top: Path) -> list[str]:
     return sorted(str(p.relative_to(top)) for p in top.rglob("*"))
 
 
+# The tests of the watched `archiver init` (a process of its own, slowed down on purpose) are slow.
 @pytest.fixture(scope="module")
-def initialized(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Watcher]:
+def watched_init(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Watcher]:
     """An archive made by `archiver init` in a new process, watched by another user's eye throughout."""
     directory = tmp_path_factory.mktemp("secure") / "archive"
     watcher = Watcher(directory)
@@ -120,8 +121,9 @@ def initialized(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Watcher
     return directory, watcher
 
 
-def test_no_secret_is_ever_readable_by_others_while_init_runs(initialized: tuple[Path, Watcher]) -> None:
-    _, watcher = initialized
+@pytest.mark.slow
+def test_no_secret_is_ever_readable_by_others_while_init_runs(watched_init: tuple[Path, Watcher]) -> None:
+    _, watcher = watched_init
     seen = watcher.seen
     assert any(p.startswith("pki/keys/") and p.endswith(".key.pem") for p in seen), "the watcher saw the keys"
     assert {"pki/eseal.p12", "pki/director.passphrase", "catalog.sqlite", "archiver.toml"} <= seen
@@ -133,10 +135,11 @@ def test_no_secret_is_ever_readable_by_others_while_init_runs(initialized: tuple
     assert exposed == {}, "readable by group or others at some moment"
 
 
+@pytest.mark.slow
 def test_after_init_secrets_are_private_and_no_private_key_is_left_in_clear(
-    initialized: tuple[Path, Watcher],
+    watched_init: tuple[Path, Watcher],
 ) -> None:
-    directory, _ = initialized
+    directory, _ = watched_init
     pki = directory / "pki"
     assert stat.S_IMODE(pki.stat().st_mode) == 0o700
     assert not (pki / "keys").exists(), "the raw keys (the root CA's among them) are not kept"
@@ -164,21 +167,23 @@ def test_after_init_secrets_are_private_and_no_private_key_is_left_in_clear(
         assert key is not None and key.public_key() != root, f"{label}.p12 holds its own key, not the root's"
 
 
-def test_the_archive_still_works_with_only_what_init_kept(initialized: tuple[Path, Watcher]) -> None:
+@pytest.mark.slow
+def test_the_archive_still_works_with_only_what_init_kept(watched_init: tuple[Path, Watcher]) -> None:
     """The e-seal and the director's PKCS#12 files sign without the discarded raw keys."""
     from signing import load_pkcs12
 
-    pki = initialized[0] / "pki"
+    pki = watched_init[0] / "pki"
     for label in ("eseal", "director"):
         passphrase = (pki / f"{label}.passphrase").read_bytes().strip()
         assert load_pkcs12((pki / f"{label}.p12").read_bytes(), passphrase) is not None
 
 
+@pytest.mark.slow
 def test_init_refuses_an_archive_whose_configuration_was_removed(
-    initialized: tuple[Path, Watcher], tmp_path: Path
+    watched_init: tuple[Path, Watcher], tmp_path: Path
 ) -> None:
     site = tmp_path / "archive"
-    shutil.copytree(initialized[0], site, symlinks=True)
+    shutil.copytree(watched_init[0], site, symlinks=True)
     (site / "archiver.toml").unlink()
     before = _files(site)
     assert any(name.endswith(".p12") for name in before)

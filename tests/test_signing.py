@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from asn1crypto import x509
@@ -20,10 +21,10 @@ from archiver.ingest.model import build_export
 from archiver.rendering.marks import mark_pdf, signature_box_points
 from archiver.rendering.pdfa import variant
 from archiver.rendering.volume import render_volume
-from signing import SignatureRequest, load_pem, load_pkcs12, sign_pdf, validate_pdf
+from signing import KeySigner, SignatureRequest, load_pem, load_pkcs12, sign_pdf, validate_pdf
 from signing.errors import KeyError_
 from signing.pki import TestPki, build_test_pki
-from tests.pdfcheck import preflight, reader, xmp_text
+from tests.pdfcheck import preflight, reader, resolve, xmp_text
 
 SMALL = Path(__file__).parent / "data" / "small_school.json"
 PASS = b"test-passphrase"
@@ -69,21 +70,21 @@ def volumes() -> dict[str, bytes]:
     return {name: render_volume(volume, variant(name)).pdf for name in ("1b", "3b")}
 
 
-def _key(services: Services, label: str) -> object:
+def _key(services: Services, label: str) -> KeySigner:
     return load_pkcs12(services.pki.pkcs12(label, PASS), PASS)
 
 
-def _seal(pdf: bytes, services: Services, **kwargs: object) -> bytes:
+def _seal(pdf: bytes, services: Services, **kwargs: Any) -> bytes:
     return sign_pdf(pdf, _key(services, "eseal"), SignatureRequest("eseal", reason="Электронная печать", **kwargs))
 
 
-def _director(pdf: bytes, services: Services, label: str = "director", **kwargs: object) -> bytes:
+def _director(pdf: bytes, services: Services, label: str = "director", **kwargs: Any) -> bytes:
     key = _key(services, label)
-    cert = key.certificate  # type: ignore[attr-defined]
+    cert = key.certificate
     validity = cert["tbs_certificate"]["validity"]
     appearance = mark_pdf(
-        key.serial_hex,  # type: ignore[attr-defined]
-        key.common_name,  # type: ignore[attr-defined]
+        key.serial_hex,
+        key.common_name,
         validity["not_before"].native,
         validity["not_after"].native,
         datetime.now(UTC),
@@ -92,7 +93,7 @@ def _director(pdf: bytes, services: Services, label: str = "director", **kwargs:
     request = SignatureRequest(
         "director", reason="Утверждаю", box=signature_box_points(), appearance_pdf=appearance, **kwargs
     )
-    return sign_pdf(pdf, key, request)  # type: ignore[arg-type]
+    return sign_pdf(pdf, key, request)
 
 
 # -- signing and the reports --------------------------------------------------------------------------
@@ -115,46 +116,51 @@ def test_untrusted_root_is_indeterminate(volumes: dict[str, bytes], services: Se
     assert (report.indication, report.sub_indication) == ("INDETERMINATE", "NO_CERTIFICATE_CHAIN_FOUND")
 
 
-def test_seal_and_director_both_pass_and_pdfa_1b_survives(
-    volumes: dict[str, bytes], services: Services, tmp_path: Path
-) -> None:
-    signed = _director(_seal(volumes["1b"], services), services)
-    report = validate_pdf(signed, [services.root])
+@pytest.fixture(scope="module")
+def signed_1b(volumes: dict[str, bytes], services: Services) -> bytes:
+    """The PDF/A-1b volume with the e-seal, then the director's signature and its visible mark."""
+    return _director(_seal(volumes["1b"], services), services)
+
+
+def test_seal_and_director_both_pass(signed_1b: bytes, services: Services) -> None:
+    report = validate_pdf(signed_1b, [services.root])
     assert report.indication == "PASSED", report
     assert [s.field_name for s in report.signatures] == ["eseal", "director"]
     assert all(s.indication == "PASSED" for s in report.signatures)
     seal = report.signatures[0]
     assert seal.coverage != "ENTIRE_FILE" and not seal.modified_after_signing  # a later signature is allowed
-    path = tmp_path / "signed.pdf"
-    path.write_bytes(signed)
-    result = preflight(path)
-    assert result.returncode == 0, result.stdout
-    text = reader(signed).pages[0].extract_text()
-    del text  # the mark is a form XObject of the widget; its text is checked below
-    widget = next(a.get_object() for a in reader(signed).pages[0]["/Annots"] if a.get_object()["/T"] == "director")
+    widget = next(
+        a.get_object() for a in resolve(reader(signed_1b).pages[0]["/Annots"]) if a.get_object()["/T"] == "director"
+    )  # the mark is a form XObject of the widget: its text is checked in test_mark_carries_the_gost_wording
     x1, y1, x2, y2 = (float(v) for v in widget["/Rect"])
     assert (round(x1), round(y1), round(x2), round(y2)) == signature_box_points()
+
+
+@pytest.mark.external
+def test_pdfa_1b_survives_both_signatures(signed_1b: bytes, tmp_path: Path) -> None:
+    path = tmp_path / "signed.pdf"
+    path.write_bytes(signed_1b)
+    result = preflight(path)
+    assert result.returncode == 0, result.stdout
 
 
 def test_signed_pdfa_3b_keeps_identification_intent_and_source(volumes: dict[str, bytes], services: Services) -> None:
     signed = _director(_seal(volumes["3b"], services), services)
     assert "<pdfaid:part>3</pdfaid:part>" in xmp_text(signed)
     document = reader(signed)
-    assert document.root_object["/OutputIntents"][0].get_object()["/S"] == "/GTS_PDFA1"
+    assert resolve(document.root_object["/OutputIntents"])[0].get_object()["/S"] == "/GTS_PDFA1"
     assert list(document.attachments) == ["2025-2026-c-5a-journal.json"]
     info = document.metadata
     assert info is not None and "pyHanko" not in str(info.get("/Producer"))
 
 
-def test_mark_carries_the_gost_wording(services: Services) -> None:
-    key = _key(services, "director")
+def test_mark_carries_the_gost_wording() -> None:
     pdf = mark_pdf("1A2B", "Директор школы (ТЕСТ)", datetime(2026, 1, 1), datetime(2029, 1, 1),
                    datetime(2026, 6, 20, 12, 0, tzinfo=UTC), variant("1b"))  # fmt: skip
     text = " ".join(reader(pdf).pages[0].extract_text().split())
     assert "ДОКУМЕНТ ПОДПИСАН ЭЛЕКТРОННОЙ ПОДПИСЬЮ" in text
     assert "Сертификат: 1A2B" in text and "Владелец: Директор школы (ТЕСТ)" in text
     assert "Действителен с 01.01.2026 по 01.01.2029" in text and "Подписан: 20.06.2026 12:00" in text
-    del key
 
 
 # -- damage and tampering ----------------------------------------------------------------------------------
@@ -318,6 +324,7 @@ def test_external_signer_gets_a_digest_and_returns_cms(volumes: dict[str, bytes]
     assert report.signatures[0].signer == "Директор школы (ТЕСТ)"
 
 
+@pytest.mark.external
 def test_pkcs11_token(
     volumes: dict[str, bytes], services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

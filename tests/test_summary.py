@@ -11,7 +11,7 @@ from archiver.ingest.validation import validate_document
 Doc = dict[str, Any]
 
 
-def _summary(doc: Doc):  # type: ignore[no-untyped-def]
+def _summary(doc: Doc):
     assert validate_document(doc) == ()
     export = build_export(doc)
     return class_summary(export, export.classes[0])

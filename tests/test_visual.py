@@ -24,6 +24,8 @@ SMALL = Path(__file__).parent / "data" / "small_school.json"
 DPI = 80
 TOLERANCE = 0.0005  # share of pixels that may differ (antialiasing of another poppler build)
 
+pytestmark = pytest.mark.external  # poppler's pdftoppm
+
 
 def _png(pdf: bytes, page: int, out: Path) -> Image.Image:
     if shutil.which("pdftoppm") is None:

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.clirun import run_cli
+
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
 
 ARCHIVER = [sys.executable, "-c", "from archiver.cli import main; main()"]
@@ -22,7 +24,8 @@ Process = tuple[int, int]  # pid and start time (clock ticks since boot): a pid 
 
 
 def _run(*args: str) -> None:
-    result = subprocess.run([*ARCHIVER, *args], capture_output=True, text=True)
+    """The set-up, in this process (only the run that is killed needs one of its own)."""
+    result = run_cli(*args)
     assert result.returncode == 0, f"archiver {' '.join(args)}: {result.stderr}"
 
 

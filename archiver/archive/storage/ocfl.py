@@ -432,12 +432,18 @@ class OcflRepository:
         return self.root / object_id
 
     def _linked_work_area(self) -> bool:
-        return any(os.path.islink(path) for path in (self.staging, self.work))
+        """Whether the work area is a link, or leads into a storage root or an object (never cleaned or staged
+        into). The staging directory itself may be a link, e.g. to the disk the repository is on."""
+        if os.path.islink(self.work):
+            return True
+        return os.path.lexists(self.work / ROOT_DECLARATION) or os.path.lexists(self.work / OBJECT_DECLARATION)
 
     @contextmanager
     def _stage(self, label: str) -> Iterator[Path]:
         if self._linked_work_area():
-            raise StorageError(f"repository {self.name!r}: its work area {self.work} is a symbolic link; refused")
+            raise StorageError(
+                f"repository {self.name!r}: its work area {self.work} is a symbolic link or a storage root; refused"
+            )
         self.work.mkdir(parents=True, exist_ok=True)
         stage = Path(tempfile.mkdtemp(dir=self.work, prefix=f"{label}."))
         try:

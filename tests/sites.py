@@ -1,0 +1,17 @@
+"""Archives made once per run by the session fixtures (tests/conftest.py), copied for each test that changes
+one."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+
+def copy_archive(source: Path, target: Path, *, workers: int | None = None) -> Path:
+    """A copy of an archive made by a session fixture, for a test to change (`workers`: render with that
+    many processes instead of the configured one per core; 1 renders in this process)."""
+    shutil.copytree(source, target, symlinks=True)
+    if workers is not None:
+        config = target / "archiver.toml"
+        config.write_text(config.read_text().replace("workers = 0", f"workers = {workers}"))
+    return target
