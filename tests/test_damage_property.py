@@ -286,7 +286,8 @@ ROOT_DAMAGE: dict[str, Callable[[Path, Callable[[list[Any]], Any]], None]] = {
 
 
 def _tree(directory: Path) -> dict[str, bytes | str]:
-    """Every entry under a directory: file bytes, or what it is when it is not a file (links not followed)."""
+    """Every entry under a directory, directories too: file bytes, or what it is when it is not a file (links
+    not followed)."""
     out: dict[str, bytes | str] = {}
     if directory.is_symlink():
         return {"": f"-> {os.readlink(directory)}"}
@@ -298,7 +299,9 @@ def _tree(directory: Path) -> dict[str, bytes | str]:
                 out[key] = f"-> {os.readlink(path)}"
             elif path.is_file():
                 out[key] = path.read_bytes()
-            elif not path.is_dir():
+            elif path.is_dir():
+                out[key] = "directory"  # an empty one left by damage (a version's files deleted) is damage too
+            else:
                 out[key] = "special"
     return out
 
