@@ -23,6 +23,7 @@ _SMALL = json.loads((DATA / "small_school.json").read_text(encoding="utf-8"))
 # -- the quick run and --full ---------------------------------------------------------------------------------
 
 QUICK_RUN_LEAVES_OUT = ("slow", "external")
+FULL_RUN_LEAVES_OUT = ("explore",)  # new random examples each run: CI must give the same verdict twice
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -45,14 +46,16 @@ def _named_on_the_command_line(config: pytest.Config) -> list[tuple[Path, str]]:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Without --full and without -m, tests marked slow or external are deselected (named ones excepted)."""
-    if config.getoption("--full") or config.getoption("markexpr"):
+    """Without -m, tests marked explore are deselected, and without --full also those marked slow or external
+    (tests named by their id excepted)."""
+    if config.getoption("markexpr"):
         return
+    leave_out = FULL_RUN_LEAVES_OUT if config.getoption("--full") else QUICK_RUN_LEAVES_OUT + FULL_RUN_LEAVES_OUT
     named = _named_on_the_command_line(config)
     kept: list[pytest.Item] = []
     left_out: list[pytest.Item] = []
     for item in items:
-        marked = any(item.get_closest_marker(name) for name in QUICK_RUN_LEAVES_OUT)
+        marked = any(item.get_closest_marker(name) for name in leave_out)
         inside = item.nodeid.split("::", 1)[-1]
         wanted = any(
             item.path.resolve() == path and (inside == rest or inside.startswith((rest + "[", rest + "::")))
@@ -66,7 +69,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def pytest_report_header(config: pytest.Config) -> str:
     if config.getoption("--full"):
-        return "full run: every test, also those marked slow or external"
+        return "full run: every test, also those marked slow or external (not explore: `pytest -m explore`)"
     if config.getoption("markexpr"):
         return f"tests selected by -m {config.getoption('markexpr')!r}"
     return "quick run: tests marked slow or external are left out (`pytest --full` runs everything)"

@@ -438,8 +438,9 @@ test_any_damage_is_found_and_repaired_from_the_intact_copy = pytest.mark.slow(
     settings(_SETTINGS, max_examples=EXAMPLES, derandomize=not EXPLORE)(given(**_DRAWS)(_damage_is_found_and_repaired))
 )
 
-# 500 new random examples (about 1,800 damage cases, some 20 minutes): in `pytest --full` and `pytest -m slow`.
-test_more_damage_of_every_kind = pytest.mark.slow(
+# 500 new random examples (about 1,800 damage cases): a search, run by `pytest -m explore`; not in CI, whose
+# verdict must not depend on the draw. A failure it finds becomes a fixed example above.
+test_more_damage_of_every_kind = pytest.mark.explore(
     settings(_SETTINGS, max_examples=500, derandomize=False)(given(**_DRAWS)(_damage_is_found_and_repaired))
 )
 
