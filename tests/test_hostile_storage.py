@@ -62,6 +62,7 @@ def test_names_that_are_not_utf8(site: Path) -> None:
     _repaired(site)
 
 
+@pytest.mark.slow  # 1,200 nested directories made, walked, repaired and taken apart
 def test_nesting_deeper_than_the_stack(site: Path) -> None:
     deep = site / "repositories" / "primary" / CASE / "v1" / "content"
     fd = os.open(deep, os.O_RDONLY)

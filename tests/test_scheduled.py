@@ -60,6 +60,7 @@ def test_due_checks_only_the_overdue_copies_oldest_first(site: Path) -> None:
     assert status["primary"]["copies"] == 3 and status["primary"]["overdue"] == 0  # two cases and the audit case
 
 
+@pytest.mark.slow  # waits on purpose, up to four budgeted runs
 def test_a_budgeted_run_stops_in_time_and_the_next_continues(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import archiver.operations.integrity as verify
 
