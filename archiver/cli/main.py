@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Any, Literal, NoReturn, overload
 
 import click
-from click.utils import make_default_short_help
 
 from archiver import __version__
 from archiver.config import DEFAULT_CONFIG_NAME, Config, load_config
@@ -161,7 +160,7 @@ class ArchiverGroup(click.Group):
         rows = []
         for name in names:
             if name in COMMANDS:
-                text = make_default_short_help(COMMANDS[name][1], limit)
+                text = click.Command(name, help=COMMANDS[name][1]).get_short_help_str(limit)
             else:
                 command = self.commands[name]
                 text = command.get_short_help_str(limit)
