@@ -38,6 +38,7 @@ def main() -> None:
     volumes = [class_year_volume(export, klass) for klass in export.classes] + [summary_volume(export)]
     built = time.perf_counter()
     pages = size = 0
+    class_sheets: list[int] = []
     slowest = (0.0, "")
     with workers(args.workers) as pool:
         for volume in volumes:
@@ -49,6 +50,8 @@ def main() -> None:
             (out / name).write_bytes(rendered.pdf)
             pages += rendered.total_sheets
             size += len(rendered.pdf)
+            if volume.class_id is not None:
+                class_sheets.append(rendered.total_sheets)
     finished = time.perf_counter()
     parent = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
@@ -56,6 +59,9 @@ def main() -> None:
     print(f"students              {args.students} ({len(export.classes)} classes)")
     print(f"volumes               {len(volumes)} (PDF/A-{pdfa.name}, {args.workers} workers)")
     print(f"pages                 {pages}")
+    if class_sheets:
+        ordered = sorted(class_sheets)
+        print(f"sheets per class vol. median {ordered[len(ordered) // 2]}, min {ordered[0]}, max {ordered[-1]}")
     print(f"documents built in    {built - started:.1f} s")
     print(f"rendered in           {seconds:.1f} s")
     print(f"pages per second      {pages / seconds:.1f}")

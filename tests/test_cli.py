@@ -250,8 +250,8 @@ def test_render_a_class_volume_with_json_output(tmp_path: Path, archiver_cli: Cl
     result = archiver_cli("--json", "render", str(SMALL), "--class", "5а", "--pdfa", "1b", "-o", str(out))
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout)
-    assert payload["sheets"] == 5 and payload["pdfa"] == "1b" and payload["title_sheets"] == 1
-    assert [p["first_sheet"] for p in payload["parts"]] == [2, 4]
+    assert payload["sheets"] == 6 and payload["pdfa"] == "1b" and payload["title_sheets"] == 1
+    assert [p["first_sheet"] for p in payload["parts"]] == [2, 4, 6]
     assert out.read_bytes().startswith(b"%PDF-1.4")
     assert not list(tmp_path.glob(".*.tmp"))
     umask = os.umask(0)

@@ -39,7 +39,14 @@ def _png(pdf: bytes, page: int, out: Path) -> Image.Image:
 
 @pytest.mark.parametrize(
     ("name", "volume", "page"),
-    [("title", "class", 1), ("journal-grid", "class", 2), ("journal-log", "class", 3), ("summary-grid", "summary", 2)],
+    [
+        ("title", "class", 1),
+        ("journal-grid", "class", 2),
+        ("journal-log", "class", 3),
+        ("attendance", "class", 6),
+        ("summary-grid", "summary", 2),
+        ("summary-stats", "summary", 3),
+    ],
 )
 def test_page_looks_as_reviewed(tmp_path: Path, name: str, volume: str, page: int) -> None:
     export = build_export(json.loads(SMALL.read_text(encoding="utf-8")))

@@ -1,87 +1,88 @@
 """What goes on a course's journal pages: the marks-and-attendance grid and the lesson log.
 
-Like the paper journal's spread, each grid page (students × up to `COLUMNS_PER_PAGE` lesson dates, with
-the period mark right after each period's last lesson) is followed by the log page of the same lessons
-(date, lesson number, topic, homework, substitute teacher). Pagination is decided here, from the data,
-so every sheet is planned before anything is rendered; the renderer checks the plan against the PDF.
+Like the paper journal's spread, each grid sheet (students × as many lesson dates as the landscape sheet
+holds, with the period mark right after each period's last lesson, then the year, exam and final marks)
+is followed by the log sheets of the same lessons (date, lesson number, topic, homework, substitute
+teacher). Pagination is decided here, from the data and the fonts' metrics (archiver.documents.grid), so
+every sheet is planned before anything is rendered; the renderer checks the plan against the PDF.
 """
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
-from archiver.documents.grid import CELL_WIDTH, mono_line
-from archiver.ingest.model import Course, JournalExport, Lesson, Period, SchoolClass, Student
+from archiver.documents.grid import (
+    CELL_PT,
+    LABEL_PT,
+    LESSON_WIDTH,
+    LINE,
+    MM,
+    SAFETY,
+    SHEET_HEIGHT,
+    SHEET_WIDTH,
+    Footnote,
+    Grid,
+    GridColumn,
+    GridGroup,
+    GridRow,
+    chunk_by_width,
+    column_width,
+    fits,
+    group_lines,
+    head_height,
+    name_lines,
+    note_height,
+)
+from archiver.documents.measure import width, wrap
+from archiver.ingest.model import Course, FinalKind, JournalExport, Lesson, Period, SchoolClass, Student
 
-COLUMNS_PER_PAGE = 25
-ROWS_PER_PAGE = 32
-LOG_LINES_PER_PAGE = 52
-TOPIC_CHARS_PER_LINE = 52  # conservative for the topic column in PT Sans Narrow 8 pt
-HOMEWORK_CHARS_PER_LINE = 34
+NAME_WIDTH = 50 * MM
 OUTSIDE_ENROLMENT = "–"
+ABSENCE_LEGEND = (
+    "н — отсутствовал(а) без уважительной причины, б — по болезни, у — по уважительной причине; "
+    "– — не обучался(ась) в классе."
+)
 
 MONTHS = (
     "", "январь", "февраль", "март", "апрель", "май", "июнь",
     "июль", "август", "сентябрь", "октябрь", "ноябрь", "декабрь",
 )  # fmt: skip
-PERIOD_LABELS = {"quarter": "{n}ч", "trimester": "{n}т", "half_year": "{n}п", "year": "год"}
+SHORT_MONTHS = ("", "янв", "фев", "мар", "апр", "май", "июн", "июл", "авг", "сен", "окт", "ноя", "дек")
+MONTHS_GENITIVE = (
+    "", "января", "февраля", "марта", "апреля", "мая", "июня",
+    "июля", "августа", "сентября", "октября", "ноября", "декабря",
+)  # fmt: skip
+ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
+RESULTS = "итог"  # the group over period, year, exam and final columns
+
+
+def period_label(period: Period) -> str:
+    """«I»…«IV» for quarters, «I тр»…«III тр», «I п/г», «II п/г», «год»."""
+    roman = ROMAN.get(period.number, str(period.number))
+    return {"quarter": roman, "trimester": f"{roman} тр", "half_year": f"{roman} п/г"}.get(period.kind, "год")
 
 
 @dataclass(frozen=True)
 class Column:
-    """One grid column: a held lesson, or the marks of a period that ends there."""
+    """One grid column: a held lesson, the marks of a period that ends there, or exam/final marks."""
 
-    label: str  # day of month, or «2ч», «год»
+    label: str  # day of month, or «II», «год», «экз.», «итог»
     code: str  # work type code(s) of the lesson's marks, e.g. «КР»
-    month: str  # the month's name, or «итог» for a period column
+    month: int  # the lesson's month; 0 for a results column
     lesson_id: str | None = None
     period_id: str | None = None
-
-
-@dataclass(frozen=True)
-class GridRow:
-    number: int
-    name: str
-    note: str  # «приб. 10.11», «выб. 20.12»
-    cells: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Footnote:
-    mark: str  # «*1»
-    text: str
+    final_kind: FinalKind | None = None
+    day: date | None = None
 
 
 @dataclass(frozen=True)
 class GridPage:
-    columns: tuple[Column, ...]
-    months: tuple[tuple[str, int], ...]  # (month, how many columns) left to right
-    rows: tuple[GridRow, ...]
-    footnotes: tuple[Footnote, ...]
+    head: str
+    grid: Grid
+    notes: tuple[str, ...]  # the work-type key and the absence key
     kind: str = "grid"
-
-    def line(self, cells: tuple[str, ...]) -> str:
-        return mono_line(cells)
-
-    @property
-    def groups(self) -> tuple[tuple[str, int], ...]:
-        return self.months
-
-    @property
-    def strong(self) -> frozenset[int]:
-        """Columns drawn with heavy lines on both sides: the period marks."""
-        return frozenset(i for i, column in enumerate(self.columns) if column.period_id)
-
-    @property
-    def labels(self) -> tuple[str, ...]:
-        return tuple(column.label for column in self.columns)
-
-    @property
-    def codes(self) -> tuple[str, ...]:
-        return tuple(column.code for column in self.columns)
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,7 @@ class LogRow:
 
 @dataclass(frozen=True)
 class LogPage:
+    head: str
     rows: tuple[LogRow, ...]
     kind: str = "log"
 
@@ -138,27 +140,45 @@ def course_journal(
     )
     held = [lesson for lesson in lessons if not lesson.cancelled]
     periods = [p for p in course.periods if until is None or p.end <= until]
-    columns = _columns(course, held, periods, export)
+    columns = _columns(course, held, periods, export, finals=until is None)
     students = sorted(klass.course_students(course), key=lambda s: (s.last_name, s.first_name, s.middle_name or ""))
     cells = _cells(course, students, columns, {lesson.id: lesson for lesson in held})
     log_rows = _log_rows(lessons)
+    head = f"{klass.name} класс · {course.title} · учитель: {course.teacher.full_name}"
+    head += f" · классный руководитель: {klass.homeroom_teacher.short_name}"
+    work_types = {w.code: w.title for w in export.work_types}
 
+    widths = [LESSON_WIDTH if c.lesson_id else column_width(c.label, [cells.get((s.id, i), "") for s in students])
+              for i, c in enumerate(columns)]  # fmt: skip
     pages: list[GridPage | LogPage] = []
-    for start in range(0, max(len(columns), 1), COLUMNS_PER_PAGE):
-        chunk = columns[start : start + COLUMNS_PER_PAGE]
-        for row_start in range(0, max(len(students), 1), ROWS_PER_PAGE):
-            pages.append(_grid_page(chunk, students[row_start : row_start + ROWS_PER_PAGE], cells, start, row_start,
-                                    export.academic_year.start))  # fmt: skip
-        chunk_days = [c for c in chunk if c.lesson_id]
+    chunks = _balanced(chunk_by_width(widths, SHEET_WIDTH - NAME_WIDTH), columns)
+    for number, (start, end) in enumerate(chunks):
+        pages.extend(_grid_pages(head, columns, widths, start, end, students, cells, work_types,
+                                 export.academic_year.start))  # fmt: skip
+        chunk_days = [c for c in columns[start:end] if c.lesson_id]
         first = chunk_days[0].lesson_id if chunk_days else None
         last = chunk_days[-1].lesson_id if chunk_days else None
-        rows = _rows_between(log_rows, first, last, is_last_chunk=start + COLUMNS_PER_PAGE >= len(columns))
-        pages.extend(_log_pages([row for _, row in rows]))
+        rows = _rows_between(log_rows, first, last, is_last_chunk=number == len(chunks) - 1)
+        pages.extend(_log_pages(head, [row for _, row in rows]))
     hours = Hours(planned=course.planned_hours, held=len(held), as_of=until)
     return CourseJournal(klass.name, course.title, course.teacher.full_name, tuple(pages), hours)
 
 
-def _columns(course: Course, held: list[Lesson], periods: list[Period], export: JournalExport) -> list[Column]:
+def _balanced(chunks: list[tuple[int, int]], columns: list[Column]) -> list[tuple[int, int]]:
+    """Chunks filled from the left; a last sheet that would hold only results takes the last lessons along."""
+    if len(chunks) < 2:
+        return chunks
+    start, end = chunks[-1]
+    if any(c.lesson_id for c in columns[start:end]):
+        return chunks
+    previous_start, _ = chunks[-2]
+    moved = max(previous_start + 1, start - 5)
+    return [*chunks[:-2], (previous_start, moved), (moved, end)]
+
+
+def _columns(
+    course: Course, held: list[Lesson], periods: list[Period], export: JournalExport, *, finals: bool
+) -> list[Column]:
     codes: dict[str, list[str]] = defaultdict(list)
     work_types = export.work_types_by_id
     for mark in course.marks:
@@ -174,19 +194,19 @@ def _columns(course: Course, held: list[Lesson], periods: list[Period], export: 
         closing[inside[-1].id if inside else None].append(period)
     columns: list[Column] = []
     for lesson in held:
-        lesson_codes = codes.get(lesson.id, [])
-        code = lesson_codes[0] if len(lesson_codes) == 1 else ("/".join(lesson_codes) if lesson_codes else "")
-        columns.append(Column(f"{lesson.date.day}", code[:CELL_WIDTH], MONTHS[lesson.date.month], lesson_id=lesson.id))
+        code = "/".join(codes.get(lesson.id, []))
+        columns.append(Column(f"{lesson.date.day}", code, lesson.date.month, lesson_id=lesson.id, day=lesson.date))
         for period in closing.get(lesson.id, []):
-            columns.append(_period_column(period))
+            columns.append(Column(period_label(period), "", 0, period_id=period.id))
     for period in closing.get(None, []):
-        columns.append(_period_column(period))
+        columns.append(Column(period_label(period), "", 0, period_id=period.id))
+    if finals:
+        kinds = {mark.kind for mark in course.final_marks}
+        if "exam" in kinds:
+            columns.append(Column("экз.", "", 0, final_kind="exam"))
+        if "final" in kinds:
+            columns.append(Column("итог", "", 0, final_kind="final"))
     return columns
-
-
-def _period_column(period: Period) -> Column:
-    label = PERIOD_LABELS[period.kind].format(n=period.number)
-    return Column(label, "", "итог", period_id=period.id)
 
 
 def _cells(
@@ -198,65 +218,121 @@ def _cells(
         by_lesson[(mark.student_id, mark.lesson_id)].append(mark.value)
     absent = {(a.student_id, a.lesson_id): a.reason for a in course.absences}
     by_period = {(m.student_id, m.period_id): m.value for m in course.period_marks}
+    by_final = {(m.student_id, m.kind): m.value for m in course.final_marks}
     out: dict[tuple[str, int], str] = {}
     for student in students:
         for index, column in enumerate(columns):
+            value: str | None = None
             if column.lesson_id is not None:
                 lesson = lessons[column.lesson_id]
                 if not student.enrolled_on(lesson.date):
-                    out[(student.id, index)] = OUTSIDE_ENROLMENT
-                    continue
-                values = by_lesson.get((student.id, column.lesson_id))
-                reason = absent.get((student.id, column.lesson_id))
-                parts = ([reason] if reason else []) + (values or [])
-                if parts:
-                    out[(student.id, index)] = _join(parts)
+                    value = OUTSIDE_ENROLMENT
+                else:
+                    reason = absent.get((student.id, column.lesson_id))
+                    parts = ([reason] if reason else []) + by_lesson.get((student.id, column.lesson_id), [])
+                    value = "/".join(parts) if parts else None
             elif column.period_id is not None:
                 value = by_period.get((student.id, column.period_id))
-                if value:
-                    out[(student.id, index)] = value
+            elif column.final_kind is not None:
+                value = by_final.get((student.id, column.final_kind))
+            if value:
+                out[(student.id, index)] = value
     return out
 
 
-def _join(parts: list[str]) -> str:
-    if all(len(p) == 1 for p in parts):
-        return "".join(parts) if len(parts) > 2 else "/".join(parts)
-    return "/".join(parts)
-
-
-def _grid_page(
+def _grid_pages(
+    head: str,
     columns: list[Column],
+    widths: list[float],
+    start: int,
+    end: int,
     students: list[Student],
     cells: dict[tuple[str, int], str],
-    column_offset: int,
-    row_offset: int,
+    work_types: dict[str, str],
     year_start: date,
-) -> GridPage:
-    months: list[tuple[str, int]] = []
-    for column in columns:
-        if months and months[-1][0] == column.month:
-            months[-1] = (column.month, months[-1][1] + 1)
+) -> list[GridPage]:
+    """The grid sheets of columns [start, end): as many students on each as it holds, with their footnotes."""
+    chunk = columns[start:end]
+    chunk_widths = widths[start:end]
+    groups = _month_groups(chunk, chunk_widths)
+    code_notes: list[tuple[int, str]] = []  # (column, codes) too wide for the work-type row
+    grid_columns = []
+    for offset, (column, column_width_) in enumerate(zip(chunk, chunk_widths, strict=True)):
+        code = column.code
+        if code and not fits(code, column_width_, LABEL_PT):
+            code_notes.append((offset, code))
+        grid_columns.append(GridColumn(column.label, column_width_, code, strong=column.lesson_id is None))
+    used = sorted({code for c in chunk for code in c.code.split("/") if code})
+    key = "; ".join(f"{code} — {work_types[code]}" for code in used if code in work_types)
+    notes = (f"Виды работ: {key}." if key else "", ABSENCE_LEGEND)
+    header_lines = max(len(g.lines) for g in groups) + 2
+    fixed = head_height(head) + header_lines * LINE + note_height(notes) + SAFETY
+
+    pages: list[GridPage] = []
+    index = 0
+    while True:
+        footnotes: list[Footnote] = []
+        columns_now = list(grid_columns)
+        for offset, code in code_notes:  # the work-type row's footnotes are on every sheet of the chunk
+            mark = f"*{len(footnotes) + 1}"
+            footnotes.append(Footnote(mark, f"{_when(chunk[offset])}, виды работ: {code}"))
+            columns_now[offset] = GridColumn(chunk[offset].label, chunk_widths[offset], mark, strong=False)
+        rows: list[GridRow] = []
+        used_height = 0.0
+        while index < len(students):
+            student = students[index]
+            row_notes: list[Footnote] = []
+            texts: list[str] = []
+            for offset, column in enumerate(chunk):
+                text = cells.get((student.id, start + offset), "")
+                if text and not fits(text, chunk_widths[offset]):
+                    mark = f"*{len(footnotes) + len(row_notes) + 1}"
+                    row_notes.append(
+                        Footnote(mark, f"{student.last_name} {student.first_name}, {_when(column)}: {text}")
+                    )
+                    text = mark
+                texts.append(text)
+            row = GridRow(name_lines(index + 1, f"{student.last_name} {student.first_name}",
+                                     _stay_note(student, year_start), NAME_WIDTH), tuple(texts))  # fmt: skip
+            height = row.lines * LINE + note_height([_footnote_text(footnotes + row_notes)])
+            if rows and fixed + used_height + height > SHEET_HEIGHT:
+                break
+            rows.append(row)
+            footnotes.extend(row_notes)
+            used_height += row.lines * LINE
+            index += 1
+        grid = Grid("Месяц", groups, "№, фамилия, имя обучающегося", NAME_WIDTH, tuple(columns_now), "Вид работы",
+                    tuple(rows), tuple(footnotes))  # fmt: skip
+        pages.append(GridPage(head, grid, notes))
+        if index >= len(students):
+            return pages
+
+
+def _footnote_text(footnotes: list[Footnote]) -> str:
+    return "; ".join(f"{f.mark} {f.text}" for f in footnotes)
+
+
+def _when(column: Column) -> str:
+    if column.day is not None:
+        return f"{column.day.day} {MONTHS_GENITIVE[column.day.month]}"
+    return column.label
+
+
+def _month_groups(columns: list[Column], widths: list[float]) -> tuple[GridGroup, ...]:
+    spans: list[tuple[int, float, int]] = []  # (month, width, span)
+    for column, column_width_ in zip(columns, widths, strict=True):
+        if spans and spans[-1][0] == column.month:
+            month, total, span = spans[-1]
+            spans[-1] = (month, total + column_width_, span + 1)
         else:
-            months.append((column.month, 1))
-    footnotes: list[Footnote] = []
-    rows: list[GridRow] = []
-    for number, student in enumerate(students, start=row_offset + 1):
-        texts: list[str] = []
-        for index, column in enumerate(columns, start=column_offset):
-            text = cells.get((student.id, index), "")
-            if len(text) > CELL_WIDTH:  # too wide for the cell: a footnote keeps every mark readable
-                mark = f"*{len(footnotes) + 1}"
-                when = column.label if column.period_id else f"{column.label} {column.month}"
-                footnotes.append(Footnote(mark, f"{student.last_name} {student.first_name}, {when}: {text}"))
-                text = mark[:CELL_WIDTH]
-            texts.append(text)
-        rows.append(GridRow(number, _grid_name(student), _stay_note(student, year_start), tuple(texts)))
-    return GridPage(tuple(columns), tuple(months), tuple(rows), tuple(footnotes))
-
-
-def _grid_name(student: Student) -> str:
-    name = f"{student.last_name} {student.first_name}"
-    return name if len(name) <= 34 else f"{student.last_name} {student.first_name[0]}."
+            spans.append((column.month, column_width_, 1))
+    groups = []
+    for month, total, span in spans:
+        label = MONTHS[month] if month else RESULTS
+        if month and width(label, LABEL_PT) + 3.2 > total:
+            label = SHORT_MONTHS[month]
+        groups.append(GridGroup(group_lines(label, total), span))
+    return tuple(groups)
 
 
 def _stay_note(student: Student, year_start: date) -> str:
@@ -307,32 +383,45 @@ def _rows_between(
     return rows[start:end]
 
 
+# The log sheet's columns in mm (landscape: 277 mm across); cells have 0.8 mm of padding on each side.
+LOG_COLUMNS_MM = (8, 12, 9, 118, 90, 40)
+LOG_LINE = 10.0  # pt, the log's line height
+LOG_ROW_EXTRA = 0.8 * MM + 0.4  # a row's vertical padding and rule
+LOG_HEADER = LOG_LINE + LOG_ROW_EXTRA + 1.0
+LOG_CLOSING = 4 * LOG_LINE + 10 * MM  # hours and the teacher's signature line after the last row
+
+
 def log_row_lines(row: LogRow) -> int:
-    """How many printed lines a log row takes, estimated conservatively from its text."""
-    topic = row.cancel_note + " " + row.topic if row.cancelled else row.topic
-    lines = max(
+    """How many printed lines a log row takes, measured with the font's metrics."""
+    topic = f"{row.cancel_note}. {row.topic}" if row.cancelled else row.topic
+    return max(
+        _lines(topic, LOG_COLUMNS_MM[3]),
+        _lines(row.homework, LOG_COLUMNS_MM[4]),
+        _lines(row.teacher_note, LOG_COLUMNS_MM[5]),
         1,
-        _lines(topic, TOPIC_CHARS_PER_LINE),
-        _lines(row.homework, HOMEWORK_CHARS_PER_LINE),
     )
-    return lines + (1 if row.teacher_note else 0)
 
 
-def _lines(text: str, width: int) -> int:
-    return sum(max(1, math.ceil(len(part) / width)) for part in text.split("\n")) if text else 0
+def _lines(text: str, column_mm: float) -> int:
+    return len(wrap(text, (column_mm - 1.6) * MM - 1, CELL_PT)) if text else 0
 
 
-def _log_pages(rows: list[LogRow]) -> list[LogPage]:
+def _log_pages(head: str, rows: list[LogRow]) -> list[LogPage]:
+    """Rows on sheets; the last sheet keeps room for the hours and the signature line."""
+    room = SHEET_HEIGHT - SAFETY - head_height(head) - LOG_HEADER
+    heights = [log_row_lines(row) * LOG_LINE + LOG_ROW_EXTRA for row in rows]
     pages: list[LogPage] = []
     current: list[LogRow] = []
-    used = 0
-    for row in rows:
-        lines = log_row_lines(row)
-        if current and used + lines > LOG_LINES_PER_PAGE:
-            pages.append(LogPage(tuple(current)))
-            current, used = [], 0
+    used = 0.0
+    for index, (row, height) in enumerate(zip(rows, heights, strict=True)):
+        if current and used + height > room:
+            pages.append(LogPage(head, tuple(current)))
+            current, used = [], 0.0
         current.append(row)
-        used += lines
+        used += height
+        if index == len(rows) - 1 and used + LOG_CLOSING > room and len(current) > 1:
+            pages.append(LogPage(head, tuple(current[:-1])))  # the closing lines go with the last row
+            current, used = [row], height
     if current or not pages:
-        pages.append(LogPage(tuple(current)))
+        pages.append(LogPage(head, tuple(current)))
     return pages

@@ -19,15 +19,30 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from archiver.documents.grid import mono_line
-from archiver.ingest.model import Course, JournalExport, Period, SchoolClass, Student
+from archiver.documents.grid import (
+    LINE,
+    MM,
+    SAFETY,
+    SHEET_HEIGHT,
+    SHEET_WIDTH,
+    Grid,
+    GridColumn,
+    GridGroup,
+    GridRow,
+    chunk_by_width,
+    column_width,
+    group_lines,
+    head_height,
+    name_lines,
+    note_height,
+)
+from archiver.documents.journal import period_label
+from archiver.ingest.model import Course, JournalExport, SchoolClass, Student
 
-COLUMNS_PER_PAGE = 36
-ROWS_PER_PAGE = 26
-ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
+NAME_WIDTH = 68 * MM
 LEGEND = (
-    "I–IV — четверти, 1п, 2п — полугодия, 1т–3т — триместры, Г — годовая, Э — экзаменационная, "
-    "И — итоговая отметка; осв — освобождён(а), н/а — не аттестован(а)."
+    "I–IV — четверти, I–II п/г — полугодия, I–III тр — триместры, год — годовая, экз. — экзаменационная, "
+    "итог — итоговая отметка; осв — освобождён(а), н/а — не аттестован(а)."
 )
 PASSING = {"5", "4", "3", "зач"}
 GOOD = {"5", "4"}
@@ -42,45 +57,9 @@ FORMULA = (
 
 
 @dataclass(frozen=True)
-class SubjectColumns:
-    """A subject's block of columns on the sheet."""
-
-    title: str  # short name of the subject (and subgroup marker when taught in groups)
-    labels: tuple[str, ...]  # «1ч» … «год», «экз», «итог»
-
-
-@dataclass(frozen=True)
-class SummaryRow:
-    number: int
-    name: str
-    note: str
-    cells: tuple[str, ...]
-
-
-@dataclass(frozen=True)
 class SummaryPage:
-    subjects: tuple[SubjectColumns, ...]
-    rows: tuple[SummaryRow, ...]
+    grid: Grid
     kind: str = "summary"
-
-    def line(self, cells: tuple[str, ...]) -> str:
-        return mono_line(cells)
-
-    @property
-    def groups(self) -> tuple[tuple[str, int], ...]:
-        return tuple((s.title, len(s.labels)) for s in self.subjects)
-
-    @property
-    def strong(self) -> frozenset[int]:
-        return frozenset()
-
-    @property
-    def labels(self) -> tuple[str, ...]:
-        return tuple(label for s in self.subjects for label in s.labels)
-
-    @property
-    def codes(self) -> tuple[str, ...]:
-        return ()
 
 
 @dataclass(frozen=True)
@@ -105,8 +84,10 @@ class StatsPage:
     subjects: tuple[SubjectStats, ...]
     overall: SubjectStats
     homeroom_teacher: str
+    director_position: str
     director: str
     graded: bool
+    date_line: str  # «20.06.2026»: the date the sheet is drawn up
     kind: str = "stats"
 
 
@@ -116,6 +97,10 @@ class ClassSummary:
     pages: tuple[SummaryPage | StatsPage, ...]
     formula: str = FORMULA
     legend: str = LEGEND
+
+    @property
+    def head(self) -> str:
+        return f"Сводная ведомость итоговых оценок обучающихся {self.class_name} класса"
 
     @property
     def sheet_count(self) -> int:
@@ -133,39 +118,72 @@ class _Subject:
     year_id: str | None
 
 
-def class_summary(export: JournalExport, klass: SchoolClass) -> ClassSummary:
-    """The summary sheet of a class: grid pages, then the statistics page."""
+def class_summary(export: JournalExport, klass: SchoolClass, dated: date | None = None) -> ClassSummary:
+    """The summary sheet of a class: grid pages, then the statistics page, dated `dated` (default: the
+    export's date, else the academic year's end)."""
     subjects = _subjects(export, klass)
     students = sorted(klass.students, key=lambda s: (s.last_name, s.first_name, s.middle_name or ""))
-    rows = [(student, _cells(student, subjects)) for student in students]
+    all_cells = [_cells(student, subjects) for student in students]
+    head = f"Сводная ведомость итоговых оценок обучающихся {klass.name} класса"
+    fixed = head_height(head) + note_height([LEGEND]) + SAFETY
+    # Each subject's columns are as wide as their widest label or mark; a subject is never split.
+    blocks: list[tuple[_Subject, list[GridColumn]]] = []
+    offset = 0
+    for subject in subjects:
+        columns = []
+        for label in subject.labels:
+            values = [cells[offset] for cells in all_cells]
+            columns.append(GridColumn(label, column_width(label, values)))
+            offset += 1
+        blocks.append((subject, columns))
+    chunks = chunk_by_width([sum(c.width for c in cols) for _, cols in blocks], SHEET_WIDTH - NAME_WIDTH)
     pages: list[SummaryPage | StatsPage] = []
-    groups = _group_subjects(subjects)
-    for group_start, group in groups:
-        for row_start in range(0, max(len(rows), 1), ROWS_PER_PAGE):
-            chunk = rows[row_start : row_start + ROWS_PER_PAGE]
-            page_rows = []
-            for number, (student, cells) in enumerate(chunk, start=row_start + 1):
-                width = sum(len(s.labels) for s in group)
-                page_rows.append(
-                    SummaryRow(
-                        number,
-                        student.full_name,
-                        _stay(student, export.academic_year.start),
-                        cells[group_start : group_start + width],
-                    )
-                )
-            pages.append(SummaryPage(tuple(SubjectColumns(s.title, s.labels) for s in group), tuple(page_rows)))
+    first_column = 0
+    for start, end in chunks:
+        chosen = blocks[start:end]
+        columns = [c for _, cols in chosen for c in cols]
+        groups = tuple(GridGroup(group_lines(s.title, sum(c.width for c in cols)), len(cols)) for s, cols in chosen)
+        header = (max((len(g.lines) for g in groups), default=1) + 1) * LINE
+        rows = [
+            GridRow(
+                name_lines(number, student.full_name, _stay(student, export.academic_year.start), NAME_WIDTH),
+                cells[first_column : first_column + len(columns)],
+            )
+            for number, (student, cells) in enumerate(zip(students, all_cells, strict=True), start=1)
+        ]
+        first_column += len(columns)
+        page_rows: list[GridRow] = []
+        used = fixed + header
+        for row in rows:
+            if page_rows and used + row.lines * LINE > SHEET_HEIGHT:
+                pages.append(SummaryPage(_grid(groups, columns, page_rows)))
+                page_rows, used = [], fixed + header
+            page_rows.append(row)
+            used += row.lines * LINE
+        pages.append(SummaryPage(_grid(groups, columns, page_rows)))
     stats = [_subject_stats(s, students) for s in subjects]
+    director = export.school.director
     pages.append(
         StatsPage(
             subjects=tuple(stats),
             overall=_class_stats(subjects, students),
             homeroom_teacher=klass.homeroom_teacher.short_name,
-            director=export.school.director.short_name,
+            director_position=director.position,
+            director=director.short_name,
             graded=bool(subjects),
+            date_line=f"{(dated or _date_of(export)):%d.%m.%Y}",
         )
     )
     return ClassSummary(klass.name, tuple(pages))
+
+
+def _grid(groups: tuple[GridGroup, ...], columns: list[GridColumn], rows: list[GridRow]) -> Grid:
+    return Grid("Предмет", groups, "№, фамилия, имя, отчество обучающегося", NAME_WIDTH, tuple(columns), None,
+                tuple(rows), heavy_groups=True)  # fmt: skip
+
+
+def _date_of(export: JournalExport) -> date:
+    return export.exported_at.date() if export.exported_at is not None else export.academic_year.end
 
 
 def _subjects(export: JournalExport, klass: SchoolClass) -> list[_Subject]:
@@ -179,8 +197,8 @@ def _subjects(export: JournalExport, klass: SchoolClass) -> list[_Subject]:
         periods = sorted({p for c in courses for p in c.periods}, key=lambda p: (p.kind == "year", p.start, p.end))
         has_exam = any(m.kind == "exam" for c in courses for m in c.final_marks)
         has_final = any(m.kind == "final" for c in courses for m in c.final_marks)
-        labels = [_period_label(p) for p in periods]
-        labels += ["Э"] * has_exam + ["И"] * has_final
+        labels = [period_label(p) for p in periods]
+        labels += ["экз."] * has_exam + ["итог"] * has_final
         out.append(
             _Subject(
                 courses[0].subject.short_name,
@@ -193,29 +211,6 @@ def _subjects(export: JournalExport, klass: SchoolClass) -> list[_Subject]:
             )
         )
     return out
-
-
-def _period_label(period: Period) -> str:
-    if period.kind == "quarter":
-        return ROMAN.get(period.number, str(period.number))
-    return {"trimester": f"{period.number}т", "half_year": f"{period.number}п"}.get(period.kind, "Г")
-
-
-def _group_subjects(subjects: list[_Subject]) -> list[tuple[int, list[_Subject]]]:
-    """Split the subjects into pages of at most COLUMNS_PER_PAGE columns: (first column, subjects)."""
-    groups: list[tuple[int, list[_Subject]]] = []
-    start = width = 0
-    current: list[_Subject] = []
-    for subject in subjects:
-        if current and width + len(subject.labels) > COLUMNS_PER_PAGE:
-            groups.append((start, current))
-            start += width
-            current, width = [], 0
-        current.append(subject)
-        width += len(subject.labels)
-    if current or not groups:
-        groups.append((start, current))
-    return groups
 
 
 def _marks_of(student: Student, subject: _Subject) -> tuple[dict[str, str], dict[str, str]]:
@@ -287,8 +282,10 @@ def _pct(part: int, whole: int) -> str:
 
 
 def _stay(student: Student, year_start: date) -> str:
+    """«выбыла 20.12.2025», «прибыл 10.11.2025»: the student's sex when the export gives it."""
+    ending = {"m": "", "f": "а"}.get(student.sex or "", "(а)")
     if student.left is not None:
-        return f"выбыл(а) {student.left:%d.%m.%Y}"
+        return f"выбыл{ending} {student.left:%d.%m.%Y}"
     if student.joined_after(year_start):
-        return f"прибыл(а) {student.enrolled:%d.%m.%Y}"
+        return f"прибыл{ending} {student.enrolled:%d.%m.%Y}"
     return ""

@@ -9,7 +9,7 @@ from archiver.documents.numerals import sheets_phrase
 # The director's signature place on the title sheet, in mm from the page's lower-left corner:
 # (left, bottom, width, height). The template draws it; the signer puts the visible signature there.
 SIGNATURE_BOX_MM = (105.0, 24.0, 82.0, 30.0)
-PAGE_MARGIN_LEFT_MM = 20.0
+PAGE_MARGIN_LEFT_MM = 30.0  # the stitched edge (templates/archive.css)
 PAGE_MARGIN_BOTTOM_MM = 10.0
 
 
@@ -42,6 +42,7 @@ class TitleSheet:
     director_position: str
     director_name: str  # «О. П. Смирнова»
     date_line: str  # «20.06.2026»
+    class_teacher: str | None = None  # a class's volume: «Классный руководитель: …»
 
     @property
     def total_sheets(self) -> int:
@@ -64,7 +65,12 @@ class TitleSheet:
     @property
     def dense(self) -> bool:
         """Many parts (a school's 40 classes): a tighter layout keeps the title on one sheet."""
-        return len(self.contents) > 20
+        return len(self.contents) > 14
+
+    @property
+    def crowded(self) -> bool:
+        """More than the dense layout holds above the closing lines: the smallest legible table."""
+        return len(self.contents) > 26
 
 
 def contents(titles_and_counts: list[tuple[str, int]], first_sheet: int) -> tuple[ContentsEntry, ...]:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from enum import StrEnum
 
+from archiver.documents.attendance import ClassAttendance, class_attendance
 from archiver.documents.journal import CourseJournal, course_journal
 from archiver.documents.summary import ClassSummary, class_summary
 from archiver.documents.title import TitleSheet
@@ -32,7 +33,7 @@ ORDINALS = {1: "I", 2: "II", 3: "III", 4: "IV"}
 class Part:
     title: str  # as listed in the title sheet's contents
     template: str
-    content: CourseJournal | ClassSummary
+    content: CourseJournal | ClassSummary | ClassAttendance
 
     @property
     def planned_sheets(self) -> int:
@@ -108,7 +109,7 @@ def _class_volume(export: JournalExport, klass: SchoolClass, period: Period | No
             course_journal(export, klass, course, until),
         )
         for course in klass.courses
-    )
+    ) + (Part("Сведения о пропущенных уроках", "attendance.html", class_attendance(export, klass, until)),)
     class_title = f"{klass.grade} «{klass.letter}» класса"
     if period is None:
         kind, suffix = VolumeKind.CLASS_YEAR, "journal"
@@ -121,7 +122,7 @@ def _class_volume(export: JournalExport, klass: SchoolClass, period: Period | No
         retention = "Хранится до замены следующей архивной копией"
         title = f"Классный журнал {klass.name} класса, {period.name}, {year} учебный год"
     title_sheet = _title_sheet(export, kind="КЛАССНЫЙ ЖУРНАЛ", volume=class_title, period=period_line,
-                               retention=retention)  # fmt: skip
+                               retention=retention, class_teacher=klass.homeroom_teacher.full_name)  # fmt: skip
     return Volume(
         id=f"{export.school.id}/{export.academic_year.id}/{klass.id}/{suffix}",
         kind=kind,
@@ -140,7 +141,9 @@ def _class_volume(export: JournalExport, klass: SchoolClass, period: Period | No
     )
 
 
-def _title_sheet(export: JournalExport, *, kind: str, volume: str, period: str, retention: str) -> TitleSheet:
+def _title_sheet(
+    export: JournalExport, *, kind: str, volume: str, period: str, retention: str, class_teacher: str | None = None
+) -> TitleSheet:
     director = export.school.director
     initials = " ".join(f"{p[0]}." for p in (director.first_name, director.middle_name) if p)
     return TitleSheet(
@@ -156,6 +159,7 @@ def _title_sheet(export: JournalExport, *, kind: str, volume: str, period: str, 
         director_position=director.position,
         director_name=f"{initials} {director.last_name}",
         date_line="",
+        class_teacher=class_teacher,
     )
 
 

@@ -7,7 +7,6 @@ named `<img src="http://…">` is printed as text and nothing is fetched or embe
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -19,24 +18,12 @@ from weasyprint import HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
-from archiver.documents.grid import CELL_WIDTH
-from archiver.documents.journal import GridPage
-from archiver.documents.summary import SummaryPage
+from archiver.documents.journal import LOG_COLUMNS_MM
 from archiver.errors import ArchiverError
 from archiver.rendering.pdfa import PdfaVariant
 from archiver.resources import data_dir
 
 _MIME = {".css": "text/css", ".ttf": "font/ttf"}
-GRID_FONT_PT = 8.0
-MONO_ADVANCE = 0.6  # PT Mono: every glyph is 600/1000 em wide
-CELL_PT = CELL_WIDTH * MONO_ADVANCE * GRID_FONT_PT
-JOURNAL_NAME_PT = 52 / 25.4 * 72  # the name column of a journal page, 52 mm
-SUMMARY_NAME_PT = 68 / 25.4 * 72  # full names on the summary sheet, 68 mm
-MONTH_ROW_MM = 4.6
-SHORT_MONTHS = {
-    "январь": "янв", "февраль": "фев", "март": "мар", "апрель": "апр", "июнь": "июн", "июль": "июл",
-    "август": "авг", "сентябрь": "сен", "октябрь": "окт", "ноябрь": "ноя", "декабрь": "дек",
-}  # fmt: skip
 
 
 class RenderError(ArchiverError):
@@ -90,7 +77,7 @@ def environment() -> jinja2.Environment:
         trim_blocks=False,
         lstrip_blocks=False,
     )
-    env.globals["geometry"] = grid_geometry
+    env.globals["log_columns"] = LOG_COLUMNS_MM
     return env
 
 
@@ -115,59 +102,3 @@ def html_to_pdf(html: str, variant: PdfaVariant) -> bytes:
     if not isinstance(pdf, bytes):
         raise RenderError("WeasyPrint returned no PDF")
     return pdf
-
-
-@dataclass(frozen=True)
-class _Line:
-    left: float
-    strong: bool
-    top: str  # month boundaries run through the month row too
-
-
-@dataclass(frozen=True)
-class _Month:
-    label: str
-    left: float
-    width: float
-
-
-@dataclass(frozen=True)
-class GridGeometry:
-    """Where the lines and labels of a grid page go, in points; the cells themselves are text."""
-
-    name: float
-    width: float
-    lines: tuple[_Line, ...]
-    months: tuple[_Month, ...]
-    days: str
-    codes: str
-
-
-def grid_geometry(page: GridPage | SummaryPage) -> GridGeometry:
-    name = JOURNAL_NAME_PT if isinstance(page, GridPage) else SUMMARY_NAME_PT
-    count = len(page.labels)
-    strong = page.strong
-    groups: list[_Month] = []
-    boundaries = {0}
-    start = 0
-    for label, span in page.groups:
-        shown = label if span > 1 or len(label) <= 4 else SHORT_MONTHS.get(label, label)
-        groups.append(_Month(shown, round(name + start * CELL_PT, 2), round(span * CELL_PT, 2)))
-        start += span
-        boundaries.add(start)
-    lines = tuple(
-        _Line(
-            round(name + i * CELL_PT, 2),
-            i in strong or (i - 1) in strong or (isinstance(page, SummaryPage) and i in boundaries),
-            "0" if i in boundaries else f"{MONTH_ROW_MM}mm",
-        )
-        for i in range(count + 1)
-    )
-    return GridGeometry(
-        name=round(name, 2),
-        width=round(name + count * CELL_PT, 2),
-        lines=lines,
-        months=tuple(groups),
-        days=page.line(page.labels),
-        codes=page.line(page.codes) if page.codes else "",
-    )

@@ -53,6 +53,7 @@ def render_part(part: Part, first_sheet: int, running_head: str, pdfa: PdfaVaria
         content=part.content,
         journal=part.content,
         summary=part.content,
+        attendance=part.content,
         first_sheet=first_sheet,
         running_head=running_head,
         document_title=part.title,
