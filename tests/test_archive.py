@@ -25,7 +25,7 @@ from tests.sites import copy_archive
 
 SMALL = Path(__file__).parent / "data" / "small_school.json"
 CASE_YEAR = "school-2~2025-2026~c-5a~journal"
-CASE_SUMMARY = "school-2~2025-2026~summary"
+CASE_SUMMARY = "school-2~2025-2026~c-5a~summary"
 
 
 @dataclass
@@ -262,7 +262,8 @@ def test_case_ids_of_different_kinds_never_collide(site: Site, tmp_path: Path) -
     made = site.ok("archive", "year", str(export))
     assert sorted(c["outcome"] for c in made["cases"]) == ["archived", "archived"], "no case taken for another"
     ids = sorted(row[0] for row in site.query("SELECT id FROM cases WHERE kind != 'audit'"))
-    assert ids == ["s.2~2025-2026~c.5a.year~journal", "s.2~2025-2026~c.5a.year~period~year", "s.2~2025-2026~summary"]
+    assert ids == ["s.2~2025-2026~c.5a.year~journal", "s.2~2025-2026~c.5a.year~period~year",
+                   "s.2~2025-2026~c.5a.year~summary"]  # fmt: skip
     assert site.run("verify", user="archivist").returncode == 0
 
 
