@@ -123,6 +123,63 @@ def test_quarter_then_year_then_signature(site: Site) -> None:
     assert copies == 2 * versions
 
 
+def _school_wide_summary(site: Site) -> str:
+    """Archive the summary volume as earlier versions made it: every class's summary sheet under one title
+    sheet, one case `school~year~summary` of kind summary with no class (0.1's `summary_volume`), through
+    the same archiving path the year-end archive took."""
+    from dataclasses import replace
+
+    from archiver.archive.opening import archive_from_config
+    from archiver.config import load_config
+    from archiver.documents.volumes import class_summary_volume
+    from archiver.ingest.importers import load_export
+    from archiver.operations.archiving import _archive_volumes
+
+    export = load_export(SMALL)
+    per_class = [class_summary_volume(export, klass) for klass in export.classes]
+    legacy = replace(
+        per_class[0],
+        id=f"{export.school.id}/{export.academic_year.id}/summary",
+        title="Сводные ведомости итоговых оценок, 2025/2026 учебный год",
+        parts=tuple(volume.parts[0] for volume in per_class),
+        source=replace(export, classes=tuple(volume.source.classes[0] for volume in per_class)),
+        source_name=f"{export.academic_year.id}-summary.json",
+        class_id=None,
+        class_name=None,
+    )
+    archive = archive_from_config(load_config(site.directory / "archiver.toml", required=True))
+    try:
+        (made,) = _archive_volumes(archive, [legacy], export.school.name, "admin")
+    finally:
+        archive.catalog.engine.dispose()
+    assert made.outcome == "archived"
+    return made.case_id
+
+
+def test_a_school_wide_summary_case_of_earlier_versions_keeps_working(site: Site, tmp_path: Path) -> None:
+    """An archive made before summary sheets were bound per class holds `school~year~summary`: beside the
+    new per-class cases it is signed, verified, found by class and kind, retrieved, kept 25 years."""
+    legacy = _school_wide_summary(site)
+    assert legacy == "school-2~2025-2026~summary"
+    site.ok("archive", "year", str(SMALL))
+    assert sorted(site.ok("status")["awaiting_signature"]) == [CASE_YEAR, CASE_SUMMARY, legacy]
+    signed = site.ok("sign", "--pending", *_director_args(site), user="director")
+    assert sorted(c["case_id"] for c in signed["cases"]) == [CASE_YEAR, CASE_SUMMARY, legacy]
+    assert site.run("verify", user="archivist").returncode == 0
+    assert [c["case"] for c in site.ok("find", "--kind", "summary", user="auditor")["cases"]] == [CASE_SUMMARY, legacy]
+    by_class = [c["case"] for c in site.ok("find", "--class", "5а", user="auditor")["cases"]]
+    assert by_class == [CASE_YEAR, CASE_SUMMARY, legacy], "the old case holds 5А's sheet too"
+    assert site.ok("find", "--class", "6А", user="auditor")["cases"] == []
+    got = site.ok("get", legacy, "-o", str(tmp_path / "got"), user="auditor")
+    assert "volume.pdf" in got["files"]
+    source = json.loads((tmp_path / "got" / "source.json").read_bytes())
+    assert [k["id"] for k in source["classes"]] == ["c-5a"]
+    rows = {r["case_id"]: r for r in site.ok("retention", "list", user="archivist")["cases"]}
+    assert (rows[legacy]["retention_class"], rows[legacy]["retain_until"]) == ("25y", "2052-01-01")
+    refused = site.run("dispose", legacy, user="archivist")
+    assert refused.returncode == 1 and "2052-01-01" in refused.stderr
+
+
 def test_early_disposal_is_refused_and_touches_nothing(site: Site) -> None:
     site.ok("archive", "year", str(SMALL))
     before = sorted(p.name for p in site.repository("primary").iterdir())
