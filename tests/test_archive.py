@@ -243,7 +243,7 @@ def test_missing_repository_fails_before_anything_is_written(site: Site) -> None
 @pytest.mark.slow  # a real process, killed mid-run: some 40 s
 def test_killed_run_is_completed_by_running_again(site: Site, tmp_path: Path) -> None:
     export = tmp_path / "school.json"
-    export.write_bytes(document_json(generate(60, 2)))  # two classes: three cases
+    export.write_bytes(document_json(generate(60, 2)))  # two classes: four cases (a journal and a summary each)
     process = subprocess.Popen(
         [sys.executable, "-c", "from archiver.cli import main; main()", "--as", "admin", "archive", "year", str(export)],
         cwd=site.directory, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
@@ -266,7 +266,7 @@ def test_killed_run_is_completed_by_running_again(site: Site, tmp_path: Path) ->
     assert catalogued <= in_a_repository and set(stored) <= in_a_repository
     again = site.ok("archive", "year", str(export))
     outcomes = {c["case_id"]: c["outcome"] for c in again["cases"]}
-    assert len(outcomes) == 3 and in_a_repository <= set(outcomes), (outcomes, in_a_repository)
+    assert len(outcomes) == 4 and in_a_repository <= set(outcomes), (outcomes, in_a_repository)
     expected = {
         case: "already archived" if case in catalogued else "adopted" if case in in_a_repository else "archived"
         for case in outcomes
@@ -278,9 +278,9 @@ def test_killed_run_is_completed_by_running_again(site: Site, tmp_path: Path) ->
         assert objects == sorted(outcomes)
         for case in objects:
             assert json.loads((site.repository(name) / case / "inventory.json").read_bytes())["head"] == "v1"
-    assert site.query("SELECT COUNT(*) FROM cases WHERE kind != 'audit'")[0][0] == 3
+    assert site.query("SELECT COUNT(*) FROM cases WHERE kind != 'audit'")[0][0] == 4
     versions = "SELECT COUNT(*) FROM case_versions v JOIN cases c ON c.id = v.case_id WHERE c.kind != 'audit'"
-    assert site.query(versions)[0][0] == 3
+    assert site.query(versions)[0][0] == 4
 
 
 def test_two_runs_at_once_store_each_case_once(site: Site) -> None:
