@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from archiver.demo.generator import generate
-from archiver.documents.volumes import class_year_volume, summary_volume
+from archiver.documents.volumes import class_summary_volume, class_year_volume
 from archiver.ingest.model import build_export
 from archiver.rendering.pdfa import variant
 from archiver.rendering.volume import render_volume
@@ -35,7 +35,8 @@ def main() -> None:
     out = args.out or Path(tempfile.mkdtemp(prefix="render-bench-"))
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    volumes = [class_year_volume(export, klass) for klass in export.classes] + [summary_volume(export)]
+    volumes = [class_year_volume(export, klass) for klass in export.classes]
+    volumes += [class_summary_volume(export, klass) for klass in export.classes]
     built = time.perf_counter()
     pages = size = 0
     class_sheets: list[int] = []

@@ -2,9 +2,9 @@
 
     python benchmarks/sign.py [--rounds 20]
 
-The volumes are those of a 120-student demo school: the summary volume (about 20 pages, the figure the
-targets speak of) and the largest class's year journal (about 100 pages). Keys are EC P-256 from the
-test PKI; no timestamp (a TSA round trip adds its own latency) and no long-term data.
+The volumes are those of a 120-student demo school: the last class's summary sheet volume (a title
+sheet and a few pages, half of the year-end cases) and its year journal (about 100 pages). Keys are EC
+P-256 from the test PKI; no timestamp (a TSA round trip adds its own latency) and no long-term data.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from archiver.demo.generator import generate
-from archiver.documents.volumes import class_year_volume, summary_volume
+from archiver.documents.volumes import class_summary_volume, class_year_volume
 from archiver.ingest.model import build_export
 from archiver.rendering.marks import mark_pdf, signature_box_points
 from archiver.rendering.pdfa import page_count, variant
@@ -38,7 +38,7 @@ def main() -> None:
     validity = director.certificate["tbs_certificate"]["validity"]
     mark = mark_pdf(director.serial_hex, director.common_name, validity["not_before"].native,
                     validity["not_after"].native, datetime.now(UTC), variant("3b"))  # fmt: skip
-    for name, volume in (("summary volume", summary_volume(export)),
+    for name, volume in (("class summary sheet", class_summary_volume(export, export.classes[-1])),
                          ("class journal", class_year_volume(export, export.classes[-1]))):  # fmt: skip
         pdf = render_volume(volume, variant("3b")).pdf
         _measure(name, pdf, args.rounds, seal, director, mark, root)

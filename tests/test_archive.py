@@ -25,7 +25,7 @@ from tests.sites import copy_archive
 
 SMALL = Path(__file__).parent / "data" / "small_school.json"
 CASE_YEAR = "school-2~2025-2026~c-5a~journal"
-CASE_SUMMARY = "school-2~2025-2026~summary"
+CASE_SUMMARY = "school-2~2025-2026~c-5a~summary"
 
 
 @dataclass
@@ -123,6 +123,63 @@ def test_quarter_then_year_then_signature(site: Site) -> None:
     assert copies == 2 * versions
 
 
+def _school_wide_summary(site: Site) -> str:
+    """Archive the summary volume as earlier versions made it: every class's summary sheet under one title
+    sheet, one case `school~year~summary` of kind summary with no class (0.1's `summary_volume`), through
+    the same archiving path the year-end archive took."""
+    from dataclasses import replace
+
+    from archiver.archive.opening import archive_from_config
+    from archiver.config import load_config
+    from archiver.documents.volumes import class_summary_volume
+    from archiver.ingest.importers import load_export
+    from archiver.operations.archiving import _archive_volumes
+
+    export = load_export(SMALL)
+    per_class = [class_summary_volume(export, klass) for klass in export.classes]
+    legacy = replace(
+        per_class[0],
+        id=f"{export.school.id}/{export.academic_year.id}/summary",
+        title="Сводные ведомости итоговых оценок, 2025/2026 учебный год",
+        parts=tuple(volume.parts[0] for volume in per_class),
+        source=replace(export, classes=tuple(volume.source.classes[0] for volume in per_class)),
+        source_name=f"{export.academic_year.id}-summary.json",
+        class_id=None,
+        class_name=None,
+    )
+    archive = archive_from_config(load_config(site.directory / "archiver.toml", required=True))
+    try:
+        (made,) = _archive_volumes(archive, [legacy], export.school.name, "admin")
+    finally:
+        archive.catalog.engine.dispose()
+    assert made.outcome == "archived"
+    return made.case_id
+
+
+def test_a_school_wide_summary_case_of_earlier_versions_keeps_working(site: Site, tmp_path: Path) -> None:
+    """An archive made before summary sheets were bound per class holds `school~year~summary`: beside the
+    new per-class cases it is signed, verified, found by class and kind, retrieved, kept 25 years."""
+    legacy = _school_wide_summary(site)
+    assert legacy == "school-2~2025-2026~summary"
+    site.ok("archive", "year", str(SMALL))
+    assert sorted(site.ok("status")["awaiting_signature"]) == [CASE_YEAR, CASE_SUMMARY, legacy]
+    signed = site.ok("sign", "--pending", *_director_args(site), user="director")
+    assert sorted(c["case_id"] for c in signed["cases"]) == [CASE_YEAR, CASE_SUMMARY, legacy]
+    assert site.run("verify", user="archivist").returncode == 0
+    assert [c["case"] for c in site.ok("find", "--kind", "summary", user="auditor")["cases"]] == [CASE_SUMMARY, legacy]
+    by_class = [c["case"] for c in site.ok("find", "--class", "5а", user="auditor")["cases"]]
+    assert by_class == [CASE_YEAR, CASE_SUMMARY, legacy], "the old case holds 5А's sheet too"
+    assert site.ok("find", "--class", "6А", user="auditor")["cases"] == []
+    got = site.ok("get", legacy, "-o", str(tmp_path / "got"), user="auditor")
+    assert "volume.pdf" in got["files"]
+    source = json.loads((tmp_path / "got" / "source.json").read_bytes())
+    assert [k["id"] for k in source["classes"]] == ["c-5a"]
+    rows = {r["case_id"]: r for r in site.ok("retention", "list", user="archivist")["cases"]}
+    assert (rows[legacy]["retention_class"], rows[legacy]["retain_until"]) == ("25y", "2052-01-01")
+    refused = site.run("dispose", legacy, user="archivist")
+    assert refused.returncode == 1 and "2052-01-01" in refused.stderr
+
+
 def test_early_disposal_is_refused_and_touches_nothing(site: Site) -> None:
     site.ok("archive", "year", str(SMALL))
     before = sorted(p.name for p in site.repository("primary").iterdir())
@@ -186,7 +243,7 @@ def test_missing_repository_fails_before_anything_is_written(site: Site) -> None
 @pytest.mark.slow  # a real process, killed mid-run: some 40 s
 def test_killed_run_is_completed_by_running_again(site: Site, tmp_path: Path) -> None:
     export = tmp_path / "school.json"
-    export.write_bytes(document_json(generate(60, 2)))  # two classes: three cases
+    export.write_bytes(document_json(generate(60, 2)))  # two classes: four cases (a journal and a summary each)
     process = subprocess.Popen(
         [sys.executable, "-c", "from archiver.cli import main; main()", "--as", "admin", "archive", "year", str(export)],
         cwd=site.directory, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
@@ -209,7 +266,7 @@ def test_killed_run_is_completed_by_running_again(site: Site, tmp_path: Path) ->
     assert catalogued <= in_a_repository and set(stored) <= in_a_repository
     again = site.ok("archive", "year", str(export))
     outcomes = {c["case_id"]: c["outcome"] for c in again["cases"]}
-    assert len(outcomes) == 3 and in_a_repository <= set(outcomes), (outcomes, in_a_repository)
+    assert len(outcomes) == 4 and in_a_repository <= set(outcomes), (outcomes, in_a_repository)
     expected = {
         case: "already archived" if case in catalogued else "adopted" if case in in_a_repository else "archived"
         for case in outcomes
@@ -221,9 +278,9 @@ def test_killed_run_is_completed_by_running_again(site: Site, tmp_path: Path) ->
         assert objects == sorted(outcomes)
         for case in objects:
             assert json.loads((site.repository(name) / case / "inventory.json").read_bytes())["head"] == "v1"
-    assert site.query("SELECT COUNT(*) FROM cases WHERE kind != 'audit'")[0][0] == 3
+    assert site.query("SELECT COUNT(*) FROM cases WHERE kind != 'audit'")[0][0] == 4
     versions = "SELECT COUNT(*) FROM case_versions v JOIN cases c ON c.id = v.case_id WHERE c.kind != 'audit'"
-    assert site.query(versions)[0][0] == 3
+    assert site.query(versions)[0][0] == 4
 
 
 def test_two_runs_at_once_store_each_case_once(site: Site) -> None:
@@ -262,7 +319,8 @@ def test_case_ids_of_different_kinds_never_collide(site: Site, tmp_path: Path) -
     made = site.ok("archive", "year", str(export))
     assert sorted(c["outcome"] for c in made["cases"]) == ["archived", "archived"], "no case taken for another"
     ids = sorted(row[0] for row in site.query("SELECT id FROM cases WHERE kind != 'audit'"))
-    assert ids == ["s.2~2025-2026~c.5a.year~journal", "s.2~2025-2026~c.5a.year~period~year", "s.2~2025-2026~summary"]
+    assert ids == ["s.2~2025-2026~c.5a.year~journal", "s.2~2025-2026~c.5a.year~period~year",
+                   "s.2~2025-2026~c.5a.year~summary"]  # fmt: skip
     assert site.run("verify", user="archivist").returncode == 0
 
 

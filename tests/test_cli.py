@@ -263,9 +263,9 @@ def test_render_period_and_summary(tmp_path: Path, archiver_cli: Cli) -> None:
     quarter = archiver_cli("render", str(SMALL), "--class", "5А", "--period", "q2", "-o", str(tmp_path / "q2.pdf"))
     assert quarter.returncode == 0, quarter.stderr
     assert "Классный журнал 5А класса, II четверть, 2025/2026 учебный год" in quarter.stdout, quarter.stdout
-    summary = archiver_cli("render", str(SMALL), "--summary", "-o", str(tmp_path / "summary.pdf"))
+    summary = archiver_cli("render", str(SMALL), "--class", "5а", "--summary", "-o", str(tmp_path / "summary.pdf"))
     assert summary.returncode == 0, summary.stderr
-    assert "Сводные ведомости итоговых оценок" in summary.stdout
+    assert "Сводная ведомость итоговых оценок 5А класса, 2025/2026 учебный год" in summary.stdout
 
 
 def test_render_pdfa_part_comes_from_the_configuration(tmp_path: Path, archiver_cli: Cli) -> None:
@@ -283,8 +283,10 @@ def test_render_pdfa_part_comes_from_the_configuration(tmp_path: Path, archiver_
     [
         (["--class", "9Я"], "no class '9Я' in the export (classes: 5А)"),
         (["--class", "5А", "--period", "q9"], "no period 'q9' in the export (periods: year, q1, q2, q3, q4)"),
-        (["--class", "5А", "--summary"], "give either --class CLASS or --summary"),
-        ([], "give either --class CLASS or --summary"),
+        (["--class", "9Я", "--summary"], "no class '9Я' in the export (classes: 5А)"),
+        (["--class", "5А", "--period", "q2", "--summary"], "give --period only without --summary"),
+        (["--summary"], "give --class CLASS (with --summary for its summary sheet of final grades)"),
+        ([], "give --class CLASS"),
     ],
 )
 def test_render_refuses_what_is_not_there(tmp_path: Path, args: list[str], expect: str, archiver_cli: Cli) -> None:

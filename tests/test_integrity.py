@@ -78,8 +78,8 @@ def extra(site: Path, repo: str) -> str:
 
 
 def swap(site: Path, repo: str) -> str:
-    """Replace the volume by another valid, signed PDF (the summary volume)."""
-    other = site / "repositories" / repo / "school-2~2025-2026~summary"
+    """Replace the volume by another valid, signed PDF (the class's summary sheet volume)."""
+    other = site / "repositories" / repo / "school-2~2025-2026~c-5a~summary"
     inventory = json.loads((other / "inventory.json").read_bytes())
     state = inventory["versions"][inventory["head"]]["state"]
     digest = next(d for d, paths in state.items() if "volume.pdf" in paths)
@@ -227,9 +227,12 @@ def test_find_by_class_kind_and_student(site: Path) -> None:
         assert result.returncode == 0, result.stderr
         return [c["case"] for c in json.loads(result.stdout)["cases"]]
 
-    assert found("--class", "5А") == [CASE]
-    assert found("--kind", "summary") == ["school-2~2025-2026~summary"]
-    assert found("--student", "белова мария") == [CASE, "school-2~2025-2026~summary"]
+    summary = "school-2~2025-2026~c-5a~summary"
+    assert found("--class", "5А") == [CASE, summary], "the class's journal and its summary sheet"
+    assert found("--class", "5А", "--kind", "summary") == [summary]
+    assert found("--class", "6Б") == []
+    assert found("--kind", "summary") == [summary]
+    assert found("--student", "белова мария") == [CASE, summary]
     assert found("--student", "Нет Такого") == []
 
 

@@ -155,7 +155,8 @@ def _damaged(archived: Path, target: Path) -> Path:
     shutil.copytree(archived, target, symlinks=True)
     config = target / "archiver.toml"
     config.write_text(config.read_text().replace("workers = 0", "workers = 1"))
-    for repo, case in (("primary", "school-2~2025-2026~c-5a~journal"), ("secondary", "school-2~2025-2026~summary")):
+    cases = (("primary", "school-2~2025-2026~c-5a~journal"), ("secondary", "school-2~2025-2026~c-5a~summary"))
+    for repo, case in cases:
         shutil.rmtree(target / "repositories" / repo / case / "v1")  # both cases need a repair, one per repository
     return target
 

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from archiver.documents import journal
-from archiver.documents.volumes import class_period_volume, class_year_volume, summary_volume
-from archiver.ingest.model import JournalExport, build_export
+from archiver.documents.volumes import class_period_volume, class_summary_volume, class_year_volume
+from archiver.ingest.model import JournalExport, SchoolClass, build_export
 from archiver.ingest.serialize import export_document
 from archiver.ingest.validation import validate_document
 from archiver.rendering.pdfa import variant
@@ -70,7 +70,7 @@ def volumes_1b(small_export: JournalExport) -> dict[str, RenderedVolume]:
     volumes = {
         "class year": class_year_volume(small_export, klass),
         "class q2": class_period_volume(small_export, klass, small_export.period("q2")),
-        "summary": summary_volume(small_export),
+        "summary": class_summary_volume(small_export, klass),
     }
     return {kind: render_volume(volume, variant("1b")) for kind, volume in volumes.items()}
 
@@ -143,6 +143,39 @@ def test_quarter_archive_embeds_only_what_it_shows(small_export: JournalExport) 
     assert max(dates) <= "2025-12-28" and "2025-11-11" in dates
     periods = {m["period"] for course in source["classes"][0]["courses"] for m in course["period_marks"]}
     assert periods <= {"q1", "q2"}
+
+
+def test_class_summary_volume_is_bound_with_its_own_title_sheet_and_embeds_only_its_class() -> None:
+    """Seed 004 §3.9: each class's summary sheet with its own title sheet, kept 25 years; the embedded
+    source holds that class's students and marks only, without lessons."""
+    from archiver.demo.generator import generate
+
+    export = _export(generate(60, 4))
+    klass = next(k for k in export.classes if k.grade == 9)
+    rendered = render_volume(class_summary_volume(export, klass), variant("3b"))
+    texts = page_texts(rendered.pdf)
+    title = " ".join(texts[0].split())
+    for line in ("СВОДНАЯ ВЕДОМОСТЬ ИТОГОВЫХ ОЦЕНОК", f"обучающихся 9 «{klass.letter}» класса",
+                 "2025/2026 учебный год", "Срок хранения: 25 лет"):  # fmt: skip
+        assert line in title, line
+    assert [p.title for p in rendered.parts] == [f"Сводная ведомость итоговых оценок {klass.name} класса"]
+    assert len(texts) == rendered.total_sheets == 1 + rendered.parts[0].sheets
+    assert f"прошито {rendered.total_sheets} " in title
+
+    def names(k: SchoolClass) -> set[str]:
+        return {f"{s.last_name} {s.first_name}" for s in k.students}
+
+    others = set().union(*(names(k) for k in export.classes if k is not klass)) - names(klass)
+    sheets = " ".join(" ".join(text.split()) for text in texts[1:])
+    assert all(name in sheets for name in names(klass)) and not any(name in sheets for name in others)
+    (data,) = reader(rendered.pdf).attachments.values()
+    source = json.loads(data[0])
+    assert validate_document(source) == ()
+    (embedded,) = source["classes"]
+    assert embedded["id"] == klass.id and len(embedded["students"]) == len(klass.students)
+    assert all(not c["lessons"] and not c["marks"] and not c["absences"] for c in embedded["courses"])
+    finals = sum(len(c.final_marks) for c in klass.courses)
+    assert finals and sum(len(c["final_marks"]) for c in embedded["courses"]) == finals
 
 
 # -- sheets and the title sheet ---------------------------------------------------------------------

@@ -74,3 +74,27 @@ def test_grid_has_every_period_and_year_column(small_school: Doc) -> None:
     assert [r.name[0].split(".")[0] for r in grid.rows] == ["1", "2", "3", "4"]
     grigorieva = next(r for r in grid.rows if "Григорьева" in r.name[0])
     assert " ".join(grigorieva.name).endswith("(выбыла 20.12.2025)")  # her sex is in the export
+
+
+def test_each_class_has_its_own_summary_volume_and_case() -> None:
+    """Seed 004 §3.9: each class's summary sheet is bound with its own title sheet, a 25-year case of its
+    own (school~year~class~summary) whose embedded source is that class's only."""
+    from archiver.archive.cases import case_id_for, retention_for
+    from archiver.demo.generator import generate
+    from archiver.documents.volumes import VolumeKind, class_summary_volume
+    from archiver.ingest.serialize import export_document
+
+    export = build_export(generate(60, 4))
+    volumes = [class_summary_volume(export, klass) for klass in export.classes]
+    assert len({case_id_for(v.id) for v in volumes}) == len(export.classes) > 1
+    for klass, volume in zip(export.classes, volumes, strict=True):
+        assert case_id_for(volume.id) == f"{export.school.id}~2025-2026~{klass.id}~summary"
+        assert (volume.kind, volume.class_id, volume.class_name) == (VolumeKind.SUMMARY, klass.id, klass.name)
+        title = volume.title_sheet
+        assert title.volume_kind == "СВОДНАЯ ВЕДОМОСТЬ ИТОГОВЫХ ОЦЕНОК"
+        assert title.volume_title == f"обучающихся {klass.grade} «{klass.letter}» класса"
+        assert (title.period_line, title.retention_line) == ("2025/2026 учебный год", "Срок хранения: 25 лет")
+        assert [part.content for part in volume.parts] == [class_summary(export, klass)]
+        assert [k.id for k in volume.source.classes] == [klass.id]
+        assert validate_document(export_document(volume.source)) == ()
+        assert str(retention_for(volume.kind, volume.created.date()).retain_until) == "2052-01-01"

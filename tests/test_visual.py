@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageChops
 
-from archiver.documents.volumes import class_year_volume, summary_volume
+from archiver.documents.volumes import class_summary_volume, class_year_volume
 from archiver.ingest.model import build_export
 from archiver.rendering.pdfa import variant
 from archiver.rendering.volume import render_volume
@@ -50,7 +50,8 @@ def _png(pdf: bytes, page: int, out: Path) -> Image.Image:
 )
 def test_page_looks_as_reviewed(tmp_path: Path, name: str, volume: str, page: int) -> None:
     export = build_export(json.loads(SMALL.read_text(encoding="utf-8")))
-    built = class_year_volume(export, export.classes[0]) if volume == "class" else summary_volume(export)
+    klass = export.classes[0]
+    built = class_year_volume(export, klass) if volume == "class" else class_summary_volume(export, klass)
     pdf = render_volume(built, variant("3b")).pdf
     actual = _png(pdf, page, tmp_path / f"{name}.png")
     reference = GOLDEN / f"{name}.png"

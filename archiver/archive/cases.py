@@ -39,7 +39,7 @@ class CaseKind(StrEnum):
 
     CLASS_YEAR = "class_year"  # a class's journal for the year (классный журнал)
     CLASS_PERIOD = "class_period"  # a class's archive copy at the end of a quarter or half-year
-    SUMMARY = "summary"  # the school's summary sheets of final grades (сводные ведомости)
+    SUMMARY = "summary"  # a class's summary sheet of final grades (сводная ведомость; 0.1: the whole school's)
     ACTS = "acts"  # the school's disposal acts
     AUDIT = "audit"  # the archive's own audit checkpoints, one case a month
 
@@ -114,7 +114,11 @@ SEPARATOR = "~"
 
 def case_id_for(volume_id: str) -> str:
     """An OCFL- and path-safe id that no export id can imitate:
-    school~year~class~journal, school~year~class~period~q2, school~year~summary (and school~acts)."""
+    school~year~class~journal, school~year~class~period~q2, school~year~class~summary (and school~acts).
+
+    Archives made by earlier versions may hold school~year~summary, the whole school's summary sheets in
+    one case (kind summary, no class): it is read, verified, retrieved and disposed of like any other.
+    """
     return volume_id.replace("/", SEPARATOR)
 
 

@@ -57,13 +57,13 @@ def archive_quarter(runtime: Runtime, file: Path, period_id: str, class_names: t
 @click.argument("file", type=click.Path(path_type=Path))
 @click.pass_obj
 def archive_year_command(runtime: Runtime, file: Path) -> None:
-    """Every class's journal volume and the school's summary volume, sealed and awaiting the director."""
+    """Every class's journal volume and summary sheet volume, sealed and awaiting the director."""
     archive_ = open_archive(runtime)
     bar = Bar(runtime, 0, "Год")
 
     def export() -> JournalExport:  # read once the user's role allows archiving
         loaded = load_export(file, format=runtime.config.input.format, limits=runtime.config.input.limits())
-        bar.start(len(loaded.classes) + 1)
+        bar.start(2 * len(loaded.classes))  # a journal and a summary sheet each
         return loaded
 
     with bar:

@@ -108,7 +108,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "render": (
         "archiver.cli.rendering",
-        "Render a class's journal volume (or its archive copy at a period's end) or the summary volume.",
+        "Render a class's journal volume (or its archive copy at a period's end) or its summary sheet volume.",
     ),
     "repair": (
         "archiver.cli.integrity",

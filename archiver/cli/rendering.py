@@ -9,7 +9,7 @@ import click
 
 from archiver.cli.main import Runtime, cli
 from archiver.cli.outputs import refuse_archive_paths
-from archiver.documents.volumes import Volume, class_period_volume, class_year_volume, summary_volume
+from archiver.documents.volumes import Volume, class_period_volume, class_summary_volume, class_year_volume
 from archiver.errors import BadInputError
 from archiver.files import check_replaceable, write_atomically
 from archiver.ingest.importers import load_export
@@ -24,7 +24,7 @@ from archiver.workers import workers
 @click.option("--class", "class_name", metavar="CLASS", help="The class, e.g. 5А.")
 @click.option("--period", metavar="PERIOD", default="year", show_default=True,
               help="With --class: a period id of the export (q2, h1, …) for its archive copy, or 'year'.")  # fmt: skip
-@click.option("--summary", is_flag=True, help="The school's summary sheets of final grades instead of a class.")
+@click.option("--summary", is_flag=True, help="With --class: the class's summary sheet of final grades volume.")
 @click.option("--pdfa", type=click.Choice(sorted(VARIANTS)), default=None,
               help="PDF/A part (default: [render] pdfa of the configuration, else 3b).")  # fmt: skip
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="The PDF to write.")
@@ -32,13 +32,15 @@ from archiver.workers import workers
 def render(
     runtime: Runtime, file: Path, class_name: str | None, period: str, summary: bool, pdfa: str | None, output: Path
 ) -> None:
-    """Render a class's journal volume (or its archive copy at a period's end) or the summary volume.
+    """Render a class's journal volume (or its archive copy at a period's end) or its summary sheet volume.
 
     A preview only: the PDF/A file is written to OUT and nothing is archived or signed. Sheets are
     numbered through the volume and the title sheet states each part's sheets, read back from the PDF.
     """
-    if summary == (class_name is not None):
-        raise click.UsageError("give either --class CLASS or --summary")
+    if class_name is None:
+        raise click.UsageError("give --class CLASS (with --summary for its summary sheet of final grades)")
+    if summary and period != "year":
+        raise click.UsageError("--summary is the year's summary sheet: give --period only without --summary")
     if output.is_dir():
         raise BadInputError(f"{output}: is a directory; give the PDF file to write")
     refuse_archive_paths(runtime, output)
@@ -73,14 +75,13 @@ def render(
     )
 
 
-def _volume(export: JournalExport, class_name: str | None, period: str, summary: bool) -> Volume:
-    if summary:
-        return summary_volume(export)
-    assert class_name is not None
+def _volume(export: JournalExport, class_name: str, period: str, summary: bool) -> Volume:
     klass = export.school_class(class_name)
     if klass is None:
         known = ", ".join(k.name for k in export.classes)
         raise BadInputError(f"no class {class_name!r} in the export (classes: {known})")
+    if summary:
+        return class_summary_volume(export, klass)
     if period == "year":
         return class_year_volume(export, klass)
     chosen = next((p for p in export.periods if p.id == period), None)

@@ -71,11 +71,13 @@ def run_demo(directory: Path, students: int, say: Say) -> Story:
     quarter = archive_period(archive, export, "q2", (), admin)
     story.step(say, "II quarter archived", cases=len(quarter), sheets=sum(c.sheets for c in quarter))
     year = archive_year(archive, export, admin)
+    summaries = sum(1 for c in year if c.case_id.endswith("~summary"))
     story.step(say, "year-end archive made, sealed and stored twice", cases=len(year),
+               journals=len(year) - summaries, summary_sheets=summaries,
                sheets=sum(c.sheets for c in year))  # fmt: skip
 
     signed = sign_pending(archive, director, people["director"])
-    story.step(say, "the director signed the year-end volumes", signed=len(signed))
+    story.step(say, "the director signed the year-end journals and summary sheets", signed=len(signed))
 
     clean = verify_archive(archive, people["archivist"])
     story.step(say, "verify", copies=len(clean.copies), problems=len(clean.findings))

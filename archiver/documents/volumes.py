@@ -1,6 +1,6 @@
-"""The bound volumes: a class's year-end journal, a class's period (quarter) archive, the school's summary.
+"""The bound volumes: a class's year-end journal, a class's period (quarter) archive, a class's summary sheet.
 
-A volume is a title sheet followed by parts (one course's journal pages, or one class's summary sheet);
+A volume is a title sheet followed by parts (one course's journal pages each, or the class's summary sheet);
 the title's contents and sheet counts are filled in once the parts are rendered.
 """
 
@@ -23,7 +23,7 @@ class VolumeKind(StrEnum):
 
     CLASS_YEAR = "class_year"
     CLASS_PERIOD = "class_period"
-    SUMMARY = "summary"
+    SUMMARY = "summary"  # a class's summary sheet (earlier versions: the whole school's, one volume)
 
 
 ORDINALS = {1: "I", 2: "II", 3: "III", 4: "IV"}
@@ -68,34 +68,38 @@ def class_period_volume(export: JournalExport, klass: SchoolClass, period: Perio
     return _class_volume(export, klass, period)
 
 
-def summary_volume(export: JournalExport) -> Volume:
-    """The summary sheets of final grades of every class: kept 25 years."""
+def class_summary_volume(export: JournalExport, klass: SchoolClass) -> Volume:
+    """A class's summary sheet of final grades bound with its own title sheet: kept 25 years.
+
+    Seed 004 §3.9: «сводная ведомость … брошюруется с титульным листом каждого класса, подписывается
+    директором школы». Earlier versions bound every class's sheet in one school-wide volume
+    (`{school}/{year}/summary`); such cases stay readable, none is made any more.
+    """
     year = _year_label(export)
-    grades = sorted({k.grade for k in export.classes})
-    span = f"{grades[0]}–{grades[-1]}" if len(grades) > 1 else f"{grades[0]}" if grades else ""
-    parts = tuple(
-        Part(f"Сводная ведомость итоговых оценок {k.name} класса", "summary.html", class_summary(export, k))
-        for k in export.classes
-    )
+    head = f"{export.school.short_name} · сводная ведомость итоговых оценок {klass.name} · {year} учебный год"
+    part = Part(f"Сводная ведомость итоговых оценок {klass.name} класса", "summary.html", class_summary(export, klass))
     title_sheet = _title_sheet(
         export,
-        kind="СВОДНЫЕ ВЕДОМОСТИ ИТОГОВЫХ ОЦЕНОК",
-        volume=f"обучающихся {span} классов",
+        kind="СВОДНАЯ ВЕДОМОСТЬ ИТОГОВЫХ ОЦЕНОК",
+        volume=f"обучающихся {klass.grade} «{klass.letter}» класса",
         period=f"{year} учебный год",
         retention="Срок хранения: 25 лет",
+        class_teacher=klass.homeroom_teacher.full_name,
     )
     return Volume(
-        id=f"{export.school.id}/{export.academic_year.id}/summary",
+        id=f"{export.school.id}/{export.academic_year.id}/{klass.id}/summary",
         kind=VolumeKind.SUMMARY,
         school_id=export.school.id,
         academic_year=export.academic_year.id,
-        title=f"Сводные ведомости итоговых оценок, {year} учебный год",
-        running_head=f"{export.school.short_name} · сводные ведомости итоговых оценок · {year} учебный год",
+        title=f"Сводная ведомость итоговых оценок {klass.name} класса, {year} учебный год",
+        running_head=head,
         title_sheet=title_sheet,
-        parts=parts,
+        parts=(part,),
         created=_created(export, None),
-        source=summary_subset(export),
-        source_name=f"{export.academic_year.id}-summary.json",
+        source=summary_subset(export, klass),
+        source_name=f"{export.academic_year.id}-{klass.id}-summary.json",
+        class_id=klass.id,
+        class_name=klass.name,
     )
 
 

@@ -58,13 +58,11 @@ def class_subset(export: JournalExport, klass: SchoolClass, until: date | None =
     return replace(export, classes=(klass,))
 
 
-def summary_subset(export: JournalExport) -> JournalExport:
-    """Every class with its period, exam and final marks, without the lessons (what summary sheets show)."""
-    classes = tuple(
-        replace(klass, courses=tuple(replace(c, lessons=(), marks=(), absences=()) for c in klass.courses))
-        for klass in export.classes
-    )
-    return replace(export, classes=classes)
+def summary_subset(export: JournalExport, klass: SchoolClass) -> JournalExport:
+    """One class with its period, exam and final marks, without the lessons (what its summary sheet shows):
+    a class's summary case holds no other class's students."""
+    courses = tuple(replace(c, lessons=(), marks=(), absences=()) for c in klass.courses)
+    return replace(export, classes=(replace(klass, courses=courses),))
 
 
 def _until(course: Course, until: date) -> Course:

@@ -41,7 +41,7 @@ from archiver.archive.store import (
     read_intact,
     signature_entry,
 )
-from archiver.documents.volumes import Volume, class_period_volume, class_year_volume, summary_volume
+from archiver.documents.volumes import Volume, class_period_volume, class_summary_volume, class_year_volume
 from archiver.errors import BadInputError
 from archiver.ingest.model import JournalExport
 from archiver.ingest.serialize import document_bytes
@@ -63,11 +63,11 @@ Export = JournalExport | Callable[[], JournalExport]  # or a function that reads
 
 
 def archive_year(archive: Archive, source: Export, user: str, progress: Progress | None = None) -> list[CaseResult]:
-    """Every class's journal volume and the school's summary volume: sealed, awaiting the director."""
+    """Every class's journal volume and its summary sheet volume: sealed, awaiting the director."""
     require(archive.catalog, user, "archive", "year")
     export = source if isinstance(source, JournalExport) else source()
     volumes = [class_year_volume(export, klass) for klass in export.classes]
-    volumes.append(summary_volume(export))
+    volumes += [class_summary_volume(export, klass) for klass in export.classes]
     return _archive_volumes(archive, volumes, export.school.name, user, progress=progress)
 
 

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
-from archiver.archive.cases import MANIFEST, METADATA, SEAL, SOURCE, VOLUME, CaseStatus
+from archiver.archive.cases import MANIFEST, METADATA, SEAL, SOURCE, VOLUME, CaseKind, CaseStatus
 from archiver.archive.catalog.models import Case
 from archiver.archive.context import Archive, ArchiveError
 from archiver.archive.roles import require
@@ -58,8 +58,10 @@ def find_cases(
         query = select(Case).where(Case.status != CaseStatus.DISPOSED).order_by(Case.id)
         if year:
             query = query.where(Case.academic_year.in_([year, year.replace("/", "-")]))
-        if class_name:
-            query = query.where(Case.class_name == class_name.replace(" ", "").upper())
+        wanted_class = class_name.replace(" ", "").upper() if class_name else None
+        if wanted_class:  # and the school-wide summary cases of earlier versions, if they hold the class
+            school_wide = and_(Case.kind == CaseKind.SUMMARY, Case.class_id.is_(None))
+            query = query.where(or_(Case.class_name == wanted_class, school_wide))
         if kind:
             query = query.where(Case.kind == kind)
         if period:
@@ -69,6 +71,8 @@ def find_cases(
              "class": c.class_name, "period": c.period_id, "status": c.status, "sheets": c.sheets}
             for c in session.execute(query).scalars()
         ]  # fmt: skip
+    if wanted_class:
+        rows = [row for row in rows if row["class"] or wanted_class in _classes_of(archive, str(row["case"]))]
     if student:
         wanted = _fold(student)
         rows = [row for row in rows if wanted in _students_of(archive, str(row["case"]))]
@@ -77,6 +81,16 @@ def find_cases(
 
 def _fold(text: str) -> str:
     return " ".join(text.lower().replace("ё", "е").split())
+
+
+def _classes_of(archive: Archive, case_id: str) -> set[str]:
+    for repository in archive.repositories:
+        try:
+            data = json.loads(repository.read(case_id, SOURCE))
+            return {f"{k.get('grade')}{k.get('letter')}".upper() for k in data.get("classes", [])}
+        except Exception:
+            continue
+    return set()
 
 
 def _students_of(archive: Archive, case_id: str) -> str:
