@@ -10,12 +10,21 @@ contents do not change.
 
 A group is merged only when it is safe to: Type0 fonts over TrueType programs with Identity encodings,
 the same face (name, units per em), and no glyph id drawn or mapped differently by two members. Anything
-else is left exactly as rendered.
+else is left as rendered, but for its subset tag.
+
+Subset tags (ISO 32000-1 §9.6.4: distinct subsets, distinct tags) are then derived from the embedded
+program itself. WeasyPrint derives a tag from the Pango font description (family, weight, style), so every
+separately rendered part — and the signature mark — tags its own, different subset of a face with the same
+six letters; and the merge does not always succeed (WeasyPrint's second subsetting pass renumbers the
+components of composite glyphs such as «й» that lie past the last glyph drawn, so two subsets may draw one
+glyph id with different component ids). A tag from the program's digest is the same for the same program
+and, bar a clash that is detected and resolved, different for different ones; it is deterministic.
 """
 
 from __future__ import annotations
 
 import copy
+import hashlib
 import io
 import re
 import struct
@@ -39,6 +48,7 @@ from pypdf.generic import (
 )
 
 _TAG = re.compile(r"^/[A-Z]{6}\+")
+_FONT_FILES = ("/FontFile2", "/FontFile3", "/FontFile")
 _BFCHAR = re.compile(rb"beginbfchar(.*?)endbfchar", re.S)
 _PAIR = re.compile(rb"<([0-9A-Fa-f]{1,8})>\s*<([0-9A-Fa-f]*)>")
 _FIXED_PITCH = 1
@@ -81,6 +91,70 @@ def merge_font_subsets(writer: PdfWriter) -> int:
     for _ in range(4):
         writer.compress_identical_objects(remove_duplicates=False, remove_unreferenced=True)
     return len(replaced)
+
+
+def retag_subsets(writer: PdfWriter) -> int:
+    """Give every embedded subset a tag derived from its program; returns how many fonts were retagged.
+
+    The tag goes into the font's /BaseFont, its CID font's /BaseFont and the descriptor's /FontName (the
+    text maps and CID sets of WeasyPrint's fonts do not carry the name). Resource names stay as they are:
+    the page contents refer to those, not to tags.
+    """
+    owner: dict[str, str] = {}  # tag -> the digest of the program it names
+    digests: dict[int, str] = {}  # id of a program stream -> its digest, each program hashed once
+    done: set[tuple[int, int]] = set()
+    retagged = 0
+    for res in _resource_dicts(writer):
+        for ref in _font_refs(res):
+            if (ref.idnum, ref.generation) in done:
+                continue
+            done.add((ref.idnum, ref.generation))
+            named = _named_parts(ref)
+            if named is None:
+                continue
+            dicts, program = named
+            digest = digests.get(id(program))
+            if digest is None:
+                digest = digests[id(program)] = hashlib.sha256(program.get_data()).hexdigest()
+            tag = _free_tag(digest, owner)
+            for dictionary, key in dicts:
+                name = str(dictionary[key])
+                if name[7:8] != "+" or name[1:7] == tag:
+                    continue
+                dictionary[NameObject(key)] = NameObject(f"/{tag}+{name[8:]}")
+                retagged += 1
+    return retagged
+
+
+def subset_tag(digest: str, attempt: int = 0) -> str:
+    """Six letters A–Z from a program's SHA-256 (hex); the next attempt when the tag names another program."""
+    seed = bytes.fromhex(digest) if attempt == 0 else hashlib.sha256(f"{digest}/{attempt}".encode()).digest()
+    return "".join(chr(ord("A") + byte % 26) for byte in seed[:6])
+
+
+def _free_tag(digest: str, owner: dict[str, str]) -> str:
+    attempt = 0
+    while owner.setdefault(subset_tag(digest, attempt), digest) != digest:
+        attempt += 1
+    return subset_tag(digest, attempt)
+
+
+def _named_parts(ref: IndirectObject) -> tuple[list[tuple[DictionaryObject, str]], StreamObject] | None:
+    """The dictionaries that carry a subset font's name (with the key), and its program; None if not embedded."""
+    try:
+        font = _dict(ref)
+        dicts = [(font, "/BaseFont")]
+        inner = _descendant(font) if font.get("/Subtype") == "/Type0" else font
+        if inner is not font:
+            dicts.append((inner, "/BaseFont"))
+        descriptor = _dict(inner["/FontDescriptor"])
+        dicts.append((descriptor, "/FontName"))
+        program = next(descriptor[key].get_object() for key in _FONT_FILES if key in descriptor)
+    except (KeyError, IndexError, ValueError, StopIteration):
+        return None
+    if not isinstance(program, StreamObject) or not _TAG.match(str(font.get("/BaseFont", ""))):
+        return None
+    return [(d, k) for d, k in dicts if k in d], program
 
 
 def _resource_dicts(writer: PdfWriter) -> Iterator[DictionaryObject]:

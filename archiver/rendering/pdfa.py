@@ -26,7 +26,7 @@ from pypdf.generic import (
     TextStringObject,
 )
 
-from archiver.rendering.fonts import merge_font_subsets
+from archiver.rendering.fonts import merge_font_subsets, retag_subsets
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,7 @@ def join(
         for page in reader.pages:
             writer.add_page(page)
     merge_font_subsets(writer)
+    retag_subsets(writer)  # the parts tag their different subsets of a face alike
     root = writer.root_object
     intents = readers[0].root_object.get("/OutputIntents") if readers else None
     if intents is None:
