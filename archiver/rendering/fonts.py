@@ -33,6 +33,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from fontTools.pens.recordingPen import DecomposingRecordingPen
+from fontTools.pens.ttGlyphPen import TTGlyphPen
 from fontTools.ttLib import TTFont, TTLibError
 from pypdf import PdfWriter
 from pypdf.generic import (
@@ -302,45 +304,76 @@ def _read_to_unicode(cmap: bytes) -> dict[int, bytes] | None:
 def _merge_programs(programs: list[bytes], used: list[set[int]]) -> bytes | None:
     """One TrueType program with the glyphs every member draws (ids kept); None if members disagree."""
     try:
-        return _merged_program([TTFont(io.BytesIO(p), recalcTimestamp=False) for p in programs], used)
+        fonts = [TTFont(io.BytesIO(p), recalcTimestamp=False) for p in programs]
+        readers = {id(f): TTFont(io.BytesIO(p)) for f, p in zip(fonts, programs, strict=True)}
+        return _merged_program(fonts, used, readers)
     except (TTLibError, AssertionError, ValueError, KeyError, IndexError, struct.error):
         return None  # a program fontTools cannot read is left as it was rendered
 
 
-def _merged_program(fonts: list[TTFont], used: list[set[int]]) -> bytes | None:
+def _merged_program(fonts: list[TTFont], used: list[set[int]], readers: dict[int, TTFont]) -> bytes | None:
+    """`readers`: a second copy of each font, by id() of the first, read for outlines only (reading a
+    glyph's outline expands it, and the merged program keeps glyphs in their binary form)."""
     if len({f["head"].unitsPerEm for f in fonts}) != 1 or any("glyf" not in f for f in fonts):
         return None
     base = max(fonts, key=lambda f: len(f.getGlyphOrder()))  # the first of the largest: ids fit in it
     base_order = base.getGlyphOrder()
     base_glyphs, base_hmtx = base["glyf"].glyphs, base["hmtx"]
+    copied: dict[int, tuple[Any, ...] | None] = {}  # ids filled in the base: what they draw
     for font, gids in zip(fonts, used, strict=True):
         if font is base:
             continue
         order = font.getGlyphOrder()
-        glyf, hmtx = font["glyf"], font["hmtx"]
-        todo, done = sorted(gids, reverse=True), set()
-        while todo:
-            gid = todo.pop()
-            if gid in done:
-                continue
-            done.add(gid)
+        glyf, hmtx, reader = font["glyf"], font["hmtx"], readers[id(font)]
+        for gid in sorted(gids):
             if gid >= len(order) or gid >= len(base_order):
                 return None
-            # Glyphs stay in their binary form, where composites name their parts by glyph id: the same
-            # in every subset, so a glyph moves from one subset to another as it is.
             glyph, mine = glyf.glyphs[order[gid]], base_glyphs[base_order[gid]]
             glyph.trim()
             mine.trim()
-            if _raw(mine):
-                if _raw(mine) != _raw(glyph):
-                    return None  # the same id drawn differently: not the same face
+            if gid in copied:
+                if _outline(order[gid], reader) != copied[gid]:
+                    return None  # two members draw this id differently: not the same face
                 continue
-            todo.extend(_components(glyph, font))
-            base_glyphs[base_order[gid]] = glyph
+            if _raw(mine):
+                if _raw(mine) != _raw(glyph) and _outline(base_order[gid], readers[id(base)]) != _outline(
+                    order[gid], reader
+                ):
+                    return None  # the same id drawn differently: not the same face
+                continue  # the same drawing (a composite may name its parts by other, subset-local ids)
+            # A glyph the base lacks moves over; a composite is decomposed on the way, because its parts
+            # are named by ids that are only this subset's (WeasyPrint renumbers them past the last glyph
+            # drawn), and in the base those ids may hold other glyphs.
+            base_glyphs[base_order[gid]] = _decomposed(order[gid], reader) if _components(glyph, font) else glyph
             base_hmtx[base_order[gid]] = hmtx[order[gid]]
+            copied[gid] = _outline(order[gid], reader)
     out = io.BytesIO()
     base.save(out, reorderTables=True)
     return out.getvalue()
+
+
+def _decomposed(name: str, font: TTFont) -> Any:
+    """A composite glyph as one simple glyph of the same outline (its parts drawn in place)."""
+    recording = DecomposingRecordingPen(font.getGlyphSet())
+    font.getGlyphSet()[name].draw(recording)
+    pen = TTGlyphPen(None)
+    recording.replay(pen)
+    return pen.glyph()
+
+
+def _outline(name: str, font: TTFont) -> tuple[Any, ...] | None:
+    """What a glyph draws, composites resolved through their own font: points, contour ends, flags.
+
+    WeasyPrint's second subsetting pass renumbers the parts of a composite glyph (й is и and a breve)
+    that lie past the last glyph drawn, so two subsets can hold the same й naming its breve by different
+    ids; the merged font keeps the base subset's й with its own breve, which draws the same.
+    """
+    try:
+        table = font["glyf"]
+        coordinates, ends, flags = table[name].getCoordinates(table)
+    except (KeyError, IndexError, TypeError, ValueError):
+        return None
+    return (tuple(coordinates), tuple(ends), bytes(flags))
 
 
 def _raw(glyph: Any) -> bytes:
