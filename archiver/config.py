@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from archiver.errors import ConfigError
 from archiver.files import unreadable
@@ -71,6 +72,13 @@ class SecurityConfig:
 
 
 @dataclass(frozen=True)
+class SchoolConfig:
+    """[school]: how the school's documents print times."""
+
+    timezone: str = "Europe/Moscow"  # an IANA zone: signing times and acts are printed in it
+
+
+@dataclass(frozen=True)
 class RepositoryConfig:
     """One entry of [repositories]: a path, or a table with the path and where the carrier is."""
 
@@ -87,6 +95,7 @@ class Config:
     signing: SigningConfig = field(default_factory=SigningConfig)
     integrity: IntegrityConfig = field(default_factory=IntegrityConfig)
     security: SecurityConfig = field(default_factory=SecurityConfig)
+    school: SchoolConfig = field(default_factory=SchoolConfig)
     repositories: tuple[RepositoryConfig, ...] = ()  # [repositories] name = "path" (or a table), two or more
     source: Path | None = None  # the file it was read from, if any
 
@@ -113,6 +122,7 @@ _SECTIONS: dict[str, type] = {
     "signing": SigningConfig,
     "integrity": IntegrityConfig,
     "security": SecurityConfig,
+    "school": SchoolConfig,
 }
 
 
@@ -197,6 +207,13 @@ def _section(cls: type, mapping: Mapping[str, Any], where: str) -> Any:
 
 
 def _check(section: Any, where: str) -> None:
+    if isinstance(section, SchoolConfig):
+        try:
+            ZoneInfo(section.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(
+                f"{where} timezone {section.timezone!r} is not a known time zone (e.g. Europe/Moscow)"
+            ) from None
     if isinstance(section, InputConfig) and not 1 <= section.max_export_mb <= 64 * 1024:
         raise ConfigError(f"{where} max_export_mb must be between 1 and 65536")
     if isinstance(section, RenderConfig):

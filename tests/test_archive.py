@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -361,3 +362,18 @@ def test_an_unknown_object_in_a_storage_root_is_reported(site: Site) -> None:
     assert [(p["repository"], p["file"], p["code"]) for p in problems] == [
         ("primary", "someone-elses-object", "unknown-object")
     ]
+
+
+def test_the_disposal_act_is_in_proper_form(site: Site) -> None:
+    from tests.pdfcheck import page_texts
+
+    site.ok("archive", "quarter", str(SMALL), "--period", "q1")
+    site.ok("archive", "quarter", str(SMALL), "--period", "q2")
+    site.ok("dispose", "school-2~2025-2026~c-5a~period~q1", user="archivist")
+    (act,) = site.repository("primary").glob("school-2~acts/v*/content/volume.pdf")
+    text = " ".join(" ".join(page_texts(act.read_bytes())).split())
+    assert "Муниципальное автономное общеобразовательное учреждение «Средняя школа № 2»" in text
+    assert "УТВЕРЖДАЮ" in text and "№ 1 от" in text and "о выделении к уничтожению" in text
+    assert "Классный журнал 5А класса" in text and "school-2~2025-2026~c-5a~period~q1" in text
+    assert "2025/2026 учебный год" in text and "до замены следующей архивной копией" in text
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", text.replace("2025-2026~", "")), "no ISO dates in an act"

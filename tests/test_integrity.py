@@ -263,3 +263,35 @@ def test_demo_tells_the_whole_story(tmp_path: Path) -> None:
     assert len(steps["repair from the intact copies"]["repaired"].split(", ")) == 2
     again = _cli(tmp_path, "demo", "--dir", str(tmp_path / "demo"))
     assert again.returncode == 2 and "not empty" in again.stderr
+
+
+def test_the_verification_act_is_in_russian_numbered_and_names_only_the_checks_made(site: Path) -> None:
+    from tests.pdfcheck import page_texts
+
+    texts = []
+    for number, args in enumerate(((), ("--deep",)), start=1):
+        report = site / f"act-{number}.pdf"
+        assert _cli(site, "verify", *args, "--report", str(report)).returncode == 0
+        texts.append(" ".join(" ".join(page_texts(report.read_bytes())).split()))
+    plain, deep = texts
+    for text in texts:
+        assert "Муниципальное автономное общеобразовательное учреждение «Средняя школа № 2»" in text
+        assert "Классный журнал 5А класса" in text  # cases by their titles, the technical id beside
+        assert "(МСК)" in text and "UTC" not in text
+        assert "хранилище «primary»" in text and "целое" in text
+    assert "№ 1 от" in plain and "№ 2 от" in deep  # numbered from the audit trail, never reused
+    assert "SHA-512" not in plain and "SHA-512" in deep
+
+
+def test_findings_are_in_russian_in_the_act(site: Path) -> None:
+    from tests.pdfcheck import page_texts
+
+    volume = next(p for p in (site / "repositories").glob("primary/*/v1/content/volume.pdf"))
+    data = bytearray(volume.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    volume.write_bytes(bytes(data))
+    report = site / "act.pdf"
+    assert _cli(site, "verify", "--report", str(report)).returncode == 1
+    text = " ".join(" ".join(page_texts(report.read_bytes())).split())
+    assert "Выявленные нарушения" in text and "не совпадает с контрольной суммой в описи" in text
+    assert "повреждено" in text

@@ -36,6 +36,7 @@ class Archive:
     workers: int
     clock: Clock
     full_cycle_days: int = 30
+    timezone: str = "Europe/Moscow"  # [school] timezone: what printed times are in
     # Unlocks the school's e-seal key: called on first use of `eseal`, after the operation has checked the
     # user's role (a refused run of a registered user still seals the audit checkpoint with it).
     eseal_source: Callable[[], KeySigner] | None = None

@@ -93,5 +93,6 @@ def archive_from_config(config: Config, user: Callable[[], str] | None = None, *
         workers=config.render.workers,
         clock=catalog.clock,
         full_cycle_days=config.integrity.full_cycle_days,
+        timezone=config.school.timezone,
     )
     return archive

@@ -25,6 +25,7 @@ from archiver.archive.catalog.models import Case
 from archiver.archive.context import Archive, ArchiveError
 from archiver.archive.roles import RefusedError, require
 from archiver.archive.store import info_of, new_version, read_intact, remove_case, sealed_act_names
+from archiver.documents.dates import academic_year, long_date, retention_phrase, short_date
 from archiver.errors import BadInputError
 from archiver.rendering.standalone import standalone_pdf
 
@@ -173,6 +174,7 @@ def _case_record(case: CaseInfo) -> dict[str, Any]:
     """What the act says of the case it disposes of: from its sealed metadata."""
     return {
         "case": case.case_id,
+        "school": case.school_name,
         "title": case.title,
         "kind": case.kind,
         "academic_year": case.academic_year,
@@ -187,6 +189,9 @@ def _store_act(archive: Archive, school_id: str, year: str, record: dict[str, An
     """The act goes into the school's own «acts» case (kept permanently), one version per act; the case it
     disposes of is marked "disposing" in the same catalog transaction."""
     act_case = acts_case_id(school_id)
+    with archive.catalog.transaction() as session:
+        acts = session.get(Case, act_case)
+        number = (acts.head_version if acts is not None else 0) + 1  # the version this act becomes: never reused
     sealed = standalone_pdf(
         "act.html",
         archive.pdfa,
@@ -198,7 +203,12 @@ def _store_act(archive: Archive, school_id: str, year: str, record: dict[str, An
         document_title=f"Акт о выделении к уничтожению: {record['title']}",
         seal=(archive.eseal, "Акт о выделении к уничтожению"),
         record=record,
-        date_line=f"{today:%d.%m.%Y}",
+        number=number,
+        date_line=short_date(today),
+        closed_on=short_date(date.fromisoformat(record["closed_on"])),
+        retain_until=long_date(date.fromisoformat(record["retain_until"])) if record["retain_until"] else "—",
+        retention=retention_phrase(record["retention_class"]),
+        year=academic_year(record["academic_year"]) if record["academic_year"] else "",
         user=user,
     )
     source = json.dumps(record, ensure_ascii=False, indent=2).encode("utf-8")

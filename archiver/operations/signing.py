@@ -61,6 +61,7 @@ def sign_pending(
                 validity["not_after"].native,
                 now,
                 archive.pdfa,
+                archive.timezone,
             )
             request = SignatureRequest(
                 "director",

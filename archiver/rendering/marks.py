@@ -9,11 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from archiver.documents.dates import DEFAULT_TIMEZONE, local_time
 from archiver.documents.title import SIGNATURE_BOX_MM
 from archiver.rendering.pages import html_to_pdf, render_html
 from archiver.rendering.pdfa import PdfaVariant
-
-MSK_NOTE = "(МСК)"
 
 
 @dataclass(frozen=True)
@@ -28,15 +27,21 @@ class SignatureMark:
 
 
 def mark_pdf(
-    serial: str, owner: str, valid_from: datetime, valid_to: datetime, signed_at: datetime | None, pdfa: PdfaVariant
+    serial: str,
+    owner: str,
+    valid_from: datetime,
+    valid_to: datetime,
+    signed_at: datetime | None,
+    pdfa: PdfaVariant,
+    timezone: str = DEFAULT_TIMEZONE,
 ) -> bytes:
-    """A one-page PDF/A of the mark, sized to the signature place."""
+    """A one-page PDF/A of the mark, sized to the signature place; the signing time in the school's zone."""
     mark = SignatureMark(
         serial=serial,
         owner=owner,
         valid_from=f"{valid_from:%d.%m.%Y}",
         valid_to=f"{valid_to:%d.%m.%Y}",
-        signed_at=f"{signed_at:%d.%m.%Y %H:%M} UTC{signed_at:%z}" if signed_at else None,
+        signed_at=local_time(signed_at, timezone) if signed_at else None,
     )
     return html_to_pdf(render_html("mark.html", mark=mark), pdfa)
 
