@@ -195,3 +195,31 @@ def test_rounding_is_the_school_rule() -> None:
     assert period_value([("5", 1), ("3", 2)], "marks") == "4"  # 11/3 = 3.67
     assert period_value([], "marks") is None
     assert year_value(["4", "н/а", "5", "5"], "marks") == "5"  # 14/3
+
+
+def test_topics_follow_the_programme_of_each_grade_and_the_journal_is_in_russian() -> None:
+    """Seed 002 §3.6: the journal is kept in Russian, foreign-language lessons included; literature and
+    history follow their grade's programme (no «Муму» in the 11th grade)."""
+    from archiver.demo.programme import PROGRAMME
+
+    document = generate(students=120, seed=1)
+    by_grade: dict[tuple[str, int], set[str]] = {}
+    for klass in document["classes"]:
+        for course in klass["courses"]:
+            topics = {lesson["topic"] for lesson in course["lessons"]}
+            by_grade.setdefault((course["subject"], klass["grade"]), set()).update(topics)
+            if course["subject"] == "eng":
+                for lesson in course["lessons"]:
+                    for text in (lesson["topic"], lesson.get("homework", "")):
+                        assert not text or any("а" <= ch.lower() <= "я" for ch in text), text
+    for (subject, grade), topics in by_grade.items():
+        programme = PROGRAMME.get((subject, grade))
+        if programme is None:
+            continue
+        for topic in topics:
+            assert any(t in topic for t in programme), (subject, grade, topic)
+    assert not any("Муму" in t for t in by_grade[("lit", 11)])
+    assert any("Мастер и Маргарита" in t for t in by_grade[("lit", 11)])
+    assert not by_grade[("hist", 5)] & by_grade[("hist", 11)]
+    control = [t for t in by_grade[("hist", 9)] if t.startswith("Контрольная работа № ")]
+    assert control and all("«" in t for t in control)  # «Контрольная работа № N по теме «…»»

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from archiver.demo.programme import ENGLISH, ENGLISH_HOMEWORK
+
 
 @dataclass(frozen=True)
 class SubjectInfo:
@@ -79,12 +81,7 @@ SUBJECTS: dict[str, SubjectInfo] = {
             "Англ. яз.",
             "Учитель английского языка",
             "eng",
-            _topics(
-                "Introduction. Greetings; My family; My school; Daily routine; Present Simple; Present Continuous;"
-                "Free time and hobbies; Food and drinks; Shopping; Past Simple; Travelling; Weather and seasons;"
-                "Animals; Holidays and celebrations; Future forms; Sports; Health; Cities and towns;"
-                "Reading: a short story; Vocabulary revision; Project work"
-            ),
+            _topics(";".join(ENGLISH)),
         ),
         SubjectInfo(
             "math",
@@ -388,12 +385,7 @@ HOMEWORK: dict[str, tuple[str, ...]] = {
         "Ответить на вопросы на с. {page}",
         "Письменный ответ на вопрос {q}",
     ),
-    "eng": (
-        "SB p. {page}, ex. {n}",
-        "WB p. {page}, ex. {q}",
-        "Learn the words p. {page}",
-        "SB p. {page}, read the text",
-    ),
+    "eng": ENGLISH_HOMEWORK,  # in Russian, as the journal is kept
     "math": ("§ {p}, № {n}, {m}", "№ {n}, {m}, {k}", "§ {p}, вопросы, № {n}", "Повторить § {p}"),
     "inf": ("§ {p}, вопросы {q}", "§ {p}, задание {q} в тетради", "Повторить § {p}"),
     "hist": ("§ {p}, вопросы на с. {page}", "§ {p}, термины", "§ {p}, составить план", "§ {p}, подготовить сообщение"),

@@ -30,6 +30,7 @@ from archiver.demo.curriculum import (
     SubjectInfo,
 )
 from archiver.demo.names import NameMaker
+from archiver.demo.programme import programme_topics
 
 SCHEMA_VERSION = "1.0"
 CLASS_SIZE = 25
@@ -573,8 +574,11 @@ def _allocate(count: int) -> dict[int, int]:
 
 
 def _topics_for_grade(subject: SubjectInfo, grade: int) -> tuple[str, ...]:
-    """The subject's topics, entered at a grade-dependent place, so parallel grades differ; the closing
-    «Итоговое …» topic stays last."""
+    """The grade's programme where it has one (archiver.demo.programme); else the subject's topics entered
+    at a grade-dependent place, so parallel grades differ; the closing «Итоговое …» topic stays last."""
+    own = programme_topics(subject.id, grade)
+    if own is not None:
+        return own
     topics = list(subject.topics)
     closing = [topics.pop()] if topics[-1].startswith("Итогов") else []
     shift = (grade * 3) % len(topics)
