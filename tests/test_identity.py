@@ -461,3 +461,15 @@ def test_a_certificate_row_with_another_der_is_found(site: Path) -> None:
 def test_user_names_are_plain(site: Path, name: str) -> None:
     made = _cli(site, "users", "add", name, "--role", "auditor", user="admin")
     assert made.returncode == 2 and "letters a-z" in made.stderr, made.stderr
+
+
+def test_a_rebuild_brings_back_names_and_positions(site: Path) -> None:
+    added = _cli(site, "users", "add", "archivist", "--role", "archivist", "--full-name", "Иванова Мария Петровна",
+                 "--position", "Архивариус", user="admin")  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    _lose_catalog(site)
+    rebuilt = _cli(site, "--json", "catalog", "rebuild", "--from", "primary", user="root")
+    assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
+    rows = _sql(site, "SELECT full_name, position FROM users WHERE name = 'archivist'")
+    assert [tuple(r) for r in rows] == [("Иванова Мария Петровна", "Архивариус")]
+    assert _verify(site) == (0, [])

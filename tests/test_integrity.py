@@ -295,3 +295,23 @@ def test_findings_are_in_russian_in_the_act(site: Path) -> None:
     text = " ".join(" ".join(page_texts(report.read_bytes())).split())
     assert "Выявленные нарушения" in text and "не совпадает с контрольной суммой в описи" in text
     assert "повреждено" in text
+
+
+def test_acts_name_the_person_by_full_name_and_position_and_a_rebuild_keeps_them(site: Path) -> None:
+    from tests.pdfcheck import page_texts
+
+    added = _cli(site, "--json", "users", "add", "archivist", "--role", "archivist",
+                 "--full-name", "Иванова Мария Петровна", "--position", "Архивариус", user="admin")  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    assert json.loads(added.stdout)["full_name"] == "Иванова Мария Петровна"
+    again = _cli(site, "users", "add", "archivist", "--role", "archivist", user="admin")  # a role change keeps them
+    assert again.returncode == 0, again.stderr
+    report = site / "act.pdf"
+    assert _cli(site, "verify", "--report", str(report)).returncode == 0
+    text = " ".join(" ".join(page_texts(report.read_bytes())).split())
+    assert "Архивариус Иванова Мария Петровна" in text
+    listed = json.loads(_cli(site, "--json", "users", "list", user="admin").stdout)
+    (entry,) = [u for u in listed["users"] if u["name"] == "archivist"]
+    assert (entry["full_name"], entry["position"]) == ("Иванова Мария Петровна", "Архивариус")
+    bidi = _cli(site, "users", "add", "archivist", "--role", "archivist", "--full-name", "Иванова\u202eМ", user="admin")
+    assert bidi.returncode == 2 and "U+202E" in bidi.stderr

@@ -160,7 +160,11 @@ def test_mark_carries_the_gost_wording() -> None:
     text = " ".join(reader(pdf).pages[0].extract_text().split())
     assert "ДОКУМЕНТ ПОДПИСАН ЭЛЕКТРОННОЙ ПОДПИСЬЮ" in text
     assert "Сертификат: 1A2B" in text and "Владелец: Директор школы (ТЕСТ)" in text
-    assert "Действителен с 01.01.2026 по 01.01.2029" in text and "Подписан: 20.06.2026 12:00" in text
+    assert "Действителен с 01.01.2026 по 01.01.2029" in text
+    assert "Подписан: 20.06.2026 15:00 (МСК)" in text  # 12:00 UTC in the school's zone, Moscow by default
+    yekaterinburg = mark_pdf("1A2B", "Д", datetime(2026, 1, 1), datetime(2029, 1, 1),
+                             datetime(2026, 6, 20, 12, 0, tzinfo=UTC), variant("1b"), "Asia/Yekaterinburg")  # fmt: skip
+    assert "Подписан: 20.06.2026 17:00 (UTC+5)" in " ".join(reader(yekaterinburg).pages[0].extract_text().split())
 
 
 # -- damage and tampering ----------------------------------------------------------------------------------

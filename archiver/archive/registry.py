@@ -32,6 +32,17 @@ REGISTRY_ACTIONS = ("init", "users add", "users remove", "certificate", "catalog
 class UserRecord:
     role: str
     os_user: str | None
+    full_name: str | None = None
+    position: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        """The record's fields; a name and position only when given (older records keep their shape)."""
+        out: dict[str, Any] = {"role": self.role, "os_user": self.os_user}
+        if self.full_name is not None:
+            out["full_name"] = self.full_name
+        if self.position is not None:
+            out["position"] = self.position
+        return out
 
 
 @dataclass(frozen=True)
@@ -58,7 +69,7 @@ class Registry:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "users": {n: {"role": u.role, "os_user": u.os_user} for n, u in sorted(self.users.items())},
+            "users": {n: u.as_json() for n, u in sorted(self.users.items())},
             "certificates": {s: {"purpose": c.purpose, "user": c.user} for s, c in sorted(self.certificates.items())},
         }
 
@@ -70,7 +81,9 @@ def _apply(registry: Registry, delta: Mapping[str, Any]) -> None:
         if entry is None:
             registry.users.pop(name, None)
         elif isinstance(entry, dict) and isinstance(entry.get("role"), str):
-            registry.users[name] = UserRecord(entry["role"], _text(entry.get("os_user")))
+            registry.users[name] = UserRecord(
+                entry["role"], _text(entry.get("os_user")), _text(entry.get("full_name")), _text(entry.get("position"))
+            )
     for sha, entry in certificates.items() if isinstance(certificates, dict) else ():
         if entry is None:
             registry.certificates.pop(sha, None)
@@ -129,7 +142,7 @@ def current(session: Session) -> Registry:
     """The registry the tables hold."""
     registry = Registry()
     for user in session.execute(select(User)).scalars():
-        registry.users[user.name] = UserRecord(user.role, user.os_user)
+        registry.users[user.name] = UserRecord(user.role, user.os_user, user.full_name, user.position)
     for cert in session.execute(select(Certificate)).scalars():
         sound = hashlib.sha256(cert.der or b"").hexdigest() == cert.sha256
         registry.certificates[cert.sha256] = CertificateRecord(cert.purpose if sound else "(another certificate's DER)",
@@ -182,10 +195,12 @@ def change(
             delta["users"][name] = None
             continue
         if row is None:
-            session.add(User(name=name, role=record.role, os_user=record.os_user, created_at=now))
+            session.add(User(name=name, role=record.role, os_user=record.os_user, full_name=record.full_name,
+                             position=record.position, created_at=now))  # fmt: skip
         else:
             row.role, row.os_user = record.role, record.os_user
-        delta["users"][name] = {"role": record.role, "os_user": record.os_user}
+            row.full_name, row.position = record.full_name, record.position
+        delta["users"][name] = record.as_json()
     session.flush()
     for sha, item in (certificates or {}).items():
         existing = session.get(Certificate, sha)
@@ -207,7 +222,7 @@ def check_user(catalog: Catalog, session: Session, name: str) -> str | None:
     """Why the user's row cannot be trusted (it differs from the audited record), or None."""
     recorded = replay(catalog, session).users.get(name)
     row = session.get(User, name)
-    held = UserRecord(row.role, row.os_user) if row is not None else None
+    held = UserRecord(row.role, row.os_user, row.full_name, row.position) if row is not None else None
     if recorded != held:
         return (
             f"the catalog's entry for user {name!r} differs from its audited record (changed outside the "
@@ -290,7 +305,10 @@ def sealed_record(catalog: Catalog, session: Session) -> dict[str, Any]:
 def restore(catalog: Catalog, session: Session, user: str, record: Mapping[str, Any], source: str) -> int:
     """Register the users and certificates of a sealed record (a rebuild); how many users."""
     users = {
-        name: UserRecord(str(entry["role"]), entry.get("os_user")) for name, entry in record.get("users", {}).items()
+        name: UserRecord(
+            str(entry["role"]), entry.get("os_user"), _text(entry.get("full_name")), _text(entry.get("position"))
+        )
+        for name, entry in record.get("users", {}).items()
     }
     certificates: dict[str, tuple[CertificateRecord, bytes] | None] = {}
     for sha, entry in record.get("certificates", {}).items():

@@ -75,8 +75,19 @@ def users() -> None:
 @click.option("--os-user", "os_user", metavar="LOGIN", help="The OS account that acts as this user (default: NAME).")
 @click.option("--certificate", "certificates", multiple=True, type=click.Path(path_type=Path, dir_okay=False),
               help="A certificate (PEM or DER) the director signs with (repeatable; directors only).")  # fmt: skip
+@click.option("--full-name", "full_name", metavar="TEXT",
+              help="The person's full name as acts print it, e.g. \"Иванова Мария Петровна\".")  # fmt: skip
+@click.option("--position", metavar="TEXT", help='The person\'s position as acts print it, e.g. "Архивариус".')
 @click.pass_obj
-def users_add(runtime: Runtime, name: str, role: str, os_user: str | None, certificates: tuple[Path, ...]) -> None:
+def users_add(
+    runtime: Runtime,
+    name: str,
+    role: str,
+    os_user: str | None,
+    certificates: tuple[Path, ...],
+    full_name: str | None,
+    position: str | None,
+) -> None:
     """Register a user (or change one) with a role and the OS account that acts as it (admins only).
 
     When the archive has no admin on record (a catalog rebuilt without a sealed record of its users, or one
@@ -93,7 +104,7 @@ def users_add(runtime: Runtime, name: str, role: str, os_user: str | None, certi
         loaded.extend(_certificates(certificates))
         return loaded
 
-    payload = add_user(archive, runtime.user, account, name, role, os_user, read_certificates)
+    payload = add_user(archive, runtime.user, account, name, role, os_user, read_certificates, full_name, position)
     login = payload["os_user"]
     extra = "".join(f"\n  certificate {c.subject} (SHA-256 {c.sha256})" for c in loaded)
     runtime.emit(payload, f"user {name}: {role}, acting from OS account {login}{extra}")

@@ -14,6 +14,7 @@ from archiver.documents.acts import STATUS, finding_words, repository_label
 from archiver.documents.dates import local_time, short_date
 from archiver.errors import ArchiverError
 from archiver.operations.integrity import VerifyReport
+from archiver.operations.users import person
 from archiver.rendering.standalone import standalone_pdf
 
 TITLE = "Акт проверки целостности электронного архива"
@@ -54,6 +55,7 @@ def sealed_report(archive: Archive, report: VerifyReport) -> bytes:
         seal=(archive.eseal, "Акт проверки целостности"),
         report=report,
         number=number,
+        person=person(archive, report.user),
         schools=[_school_name(archive, case_id) for case_id in schools.values()],
         date_line=short_date(report.finished.astimezone(ZoneInfo(archive.timezone)).date()),
         repositories=[repository_label(r.name, r.location) for r in archive.repositories],

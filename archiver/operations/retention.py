@@ -27,6 +27,7 @@ from archiver.archive.roles import RefusedError, require
 from archiver.archive.store import info_of, new_version, read_intact, remove_case, sealed_act_names
 from archiver.documents.dates import academic_year, long_date, retention_phrase, short_date
 from archiver.errors import BadInputError
+from archiver.operations.users import person
 from archiver.rendering.standalone import standalone_pdf
 
 
@@ -209,7 +210,7 @@ def _store_act(archive: Archive, school_id: str, year: str, record: dict[str, An
         retain_until=long_date(date.fromisoformat(record["retain_until"])) if record["retain_until"] else "—",
         retention=retention_phrase(record["retention_class"]),
         year=academic_year(record["academic_year"]) if record["academic_year"] else "",
-        user=user,
+        user=person(archive, user),
     )
     source = json.dumps(record, ensure_ascii=False, indent=2).encode("utf-8")
     title = "Акты о выделении к уничтожению документов, не подлежащих хранению"

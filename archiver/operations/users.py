@@ -4,6 +4,7 @@ e-seal certificate. Every change is an audited event of the registry (archiver.a
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -28,6 +29,8 @@ def add_user(
     role: str,
     os_user: str | None = None,
     certificates: Sequence[LoadedCertificate] | Callable[[], Sequence[LoadedCertificate]] = (),
+    full_name: str | None = None,
+    position: str | None = None,
 ) -> dict[str, Any]:
     """Register (or change) user `name` acting from OS account `os_user` (default: the name), by `user`, an
     admin -- or, while the archive has no admin on record, by root or the service account (`account`)
@@ -36,6 +39,9 @@ def add_user(
     for what, value in (("user name", name), ("--os-user", login)):
         if not NAME.fullmatch(value):
             raise BadInputError(f"{what} {value!r}: letters a-z, A-Z, digits, '.', '_', '-' and ':' only, 1-100")
+    for what, text, limit in (("--full-name", full_name, 300), ("--position", position, 200)):
+        if text is not None:
+            _check_printed(what, text, limit)
     with archive.catalog.transaction() as session:
         no_admin = not any(u.role == "admin" for u in replay(archive.catalog, session).users.values())
     if not (no_admin and account.is_os_admin and role == "admin"):
@@ -55,13 +61,35 @@ def add_user(
                 whose = "the e-seal's" if known.purpose == "eseal" else f"user {known.user!r}'s"
                 raise BadInputError(f"the certificate {item.subject} is already registered as {whose}")
         previous = registry.users.get(name)
+        if previous is not None:  # a name and position given once stay until changed
+            full_name = full_name if full_name is not None else previous.full_name
+            position = position if position is not None else previous.position
         change(
             archive.catalog, session, acting, "users add", name,
-            users={name: UserRecord(role, login)},
+            users={name: UserRecord(role, login, full_name, position)},
             certificates={c.sha256: (CertificateRecord("director", name), c.der) for c in certificates},
             details={"previous_role": previous.role if previous else None},
         )  # fmt: skip
-    return {"ok": True, "user": name, "role": role, "os_user": login, "certificates": [c.sha256 for c in certificates]}
+    return {"ok": True, "user": name, "role": role, "os_user": login, "full_name": full_name, "position": position,
+            "certificates": [c.sha256 for c in certificates]}  # fmt: skip
+
+
+def _check_printed(what: str, text: str, limit: int) -> None:
+    """A name printed on acts: visible text only (no control, format or bidi characters), not too long."""
+    if not text.strip() or len(text) > limit or text != text.strip():
+        raise BadInputError(f"{what} {text[:60]!r}: 1-{limit} characters, no spaces at either end")
+    for char in text:
+        if unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"):
+            raise BadInputError(f"{what}: the invisible or control character U+{ord(char):04X} is not allowed")
+
+
+def person(archive: Archive, login: str) -> str:
+    """How acts name a user: «Заместитель директора Иванова М. П.» from the registry, else the login."""
+    with archive.catalog.transaction() as session:
+        record = replay(archive.catalog, session).users.get(login)
+    if record is None or record.full_name is None:
+        return login
+    return f"{record.position} {record.full_name}" if record.position else record.full_name
 
 
 def remove_user(archive: Archive, user: str, name: str) -> None:
@@ -88,6 +116,8 @@ def list_users(archive: Archive, user: str) -> tuple[list[dict[str, Any]], list[
                 "name": u.name,
                 "role": u.role,
                 "os_user": u.os_user,
+                "full_name": u.full_name,
+                "position": u.position,
                 "certificates": [
                     {"sha256": c.sha256, "subject": c.subject, "not_after": c.not_after.isoformat()}
                     for c in certs if c.user_name == u.name

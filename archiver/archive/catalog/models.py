@@ -21,6 +21,9 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     # The operating-system account that acts as this user (the process's uid, never the environment).
     os_user: Mapped[str | None] = mapped_column(String(100), unique=True, nullable=True)
+    # As the acts print the person: «Иванова Мария Петровна», «заместитель директора» (None: the login).
+    full_name: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    position: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
 class Certificate(Base):
