@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from archiver.documents.grid import (
+    FULL_NAMES,
     LINE,
     MM,
     SAFETY,
@@ -25,10 +26,11 @@ from archiver.documents.grid import (
     head_height,
     name_lines,
     note_height,
+    rows_by_sheet,
+    students_grid,
 )
-from archiver.ingest.model import JournalExport, Period, SchoolClass
+from archiver.ingest.model import JournalExport, SchoolClass
 
-NAME_WIDTH = 68 * MM
 COLUMN_MIN = 10 * MM
 TOTAL = "всего"
 ILLNESS = "по бол."
@@ -86,7 +88,7 @@ def class_attendance(export: JournalExport, klass: SchoolClass, until: date | No
     columns: list[GridColumn] = []
     for index, label in enumerate(label for _ in keys for label in (TOTAL, ILLNESS)):
         columns.append(GridColumn(label, column_width(label, [totals[index]], COLUMN_MIN)))
-    titles = [_period_title(p) for p in periods] + [_total_title(until)]
+    titles = [p.name for p in periods] + [_total_title(until)]
     groups = tuple(
         GridGroup(group_lines(title, columns[2 * i].width + columns[2 * i + 1].width), 2)
         for i, title in enumerate(titles)
@@ -95,33 +97,17 @@ def class_attendance(export: JournalExport, klass: SchoolClass, until: date | No
     head = f"{klass.name} класс · сведения о пропущенных уроках · классный руководитель: {teacher}"
     header = (max(len(g.lines) for g in groups) + 1) * LINE
     room = SHEET_HEIGHT - SAFETY - head_height(head) - note_height([LEGEND]) - header
-    pages: list[AttendancePage] = []
-    rows: list[GridRow] = []
-    used = 0.0
     every = [
         *(
-            GridRow(name_lines(n, s.full_name, "", NAME_WIDTH), c)
+            GridRow(name_lines(n, s.full_name, "", FULL_NAMES), c)
             for n, (s, c) in enumerate(zip(students, cells, strict=True), 1)
         ),
         GridRow(("Всего по классу",), totals),
     ]
-    for row in every:
-        if rows and used + row.lines * LINE > room:
-            pages.append(AttendancePage(head, _grid(groups, columns, rows)))
-            rows, used = [], 0.0
-        rows.append(row)
-        used += row.lines * LINE
-    pages.append(AttendancePage(head, _grid(groups, columns, rows)))
+    pages = [
+        AttendancePage(head, students_grid("Период", groups, columns, rows)) for rows in rows_by_sheet(every, room)
+    ]
     return ClassAttendance(klass.name, tuple(pages))
-
-
-def _grid(groups: tuple[GridGroup, ...], columns: list[GridColumn], rows: list[GridRow]) -> Grid:
-    return Grid("Период", groups, "№, фамилия, имя, отчество обучающегося", NAME_WIDTH, tuple(columns), None,
-                tuple(rows), heavy_groups=True)  # fmt: skip
-
-
-def _period_title(period: Period) -> str:
-    return period.name
 
 
 def _total_title(until: date | None) -> str:

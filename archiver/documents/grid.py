@@ -225,6 +225,31 @@ def head_height(text: str) -> float:
     return len(wrap(text, SHEET_WIDTH - 4, HEAD_PT + 1, "sans-bold")) * HEAD_LINE + 2 * MM
 
 
+STUDENTS = "№, фамилия, имя, отчество обучающегося"
+FULL_NAMES = 68 * MM  # the name column where students are named in full (summary, attendance)
+
+
+def students_grid(group_title: str, groups: tuple[GridGroup, ...], columns: Sequence[GridColumn],
+                  rows: Sequence[GridRow]) -> Grid:  # fmt: skip
+    """A grid of students by full name under grouped columns (subjects, periods), groups ruled heavy."""
+    return Grid(group_title, groups, STUDENTS, FULL_NAMES, tuple(columns), None, tuple(rows), heavy_groups=True)
+
+
+def rows_by_sheet(rows: Sequence[GridRow], room: float) -> list[tuple[GridRow, ...]]:
+    """Rows on sheets, as many as `room` points hold on each (at least one per sheet, one sheet at least)."""
+    sheets: list[tuple[GridRow, ...]] = []
+    current: list[GridRow] = []
+    used = 0.0
+    for row in rows:
+        if current and used + row.lines * LINE > room:
+            sheets.append(tuple(current))
+            current, used = [], 0.0
+        current.append(row)
+        used += row.lines * LINE
+    sheets.append(tuple(current))
+    return sheets
+
+
 def chunk_by_width(widths: Sequence[float], available: float) -> list[tuple[int, int]]:
     """Consecutive columns, as many as fit each sheet: [(start, end)], at least one per sheet."""
     chunks: list[tuple[int, int]] = []

@@ -13,6 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
+from archiver.documents.dates import MONTHS_GENITIVE
 from archiver.documents.grid import (
     CELL_PT,
     LABEL_PT,
@@ -50,10 +51,6 @@ MONTHS = (
     "июль", "август", "сентябрь", "октябрь", "ноябрь", "декабрь",
 )  # fmt: skip
 SHORT_MONTHS = ("", "янв", "фев", "мар", "апр", "май", "июн", "июл", "авг", "сен", "окт", "ноя", "дек")
-MONTHS_GENITIVE = (
-    "", "января", "февраля", "марта", "апреля", "мая", "июня",
-    "июля", "августа", "сентября", "октября", "ноября", "декабря",
-)  # fmt: skip
 ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
 RESULTS = "итог"  # the group over period, year, exam and final columns
 

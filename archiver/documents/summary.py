@@ -19,9 +19,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from archiver.documents.dates import short_date
 from archiver.documents.grid import (
+    FULL_NAMES,
     LINE,
-    MM,
     SAFETY,
     SHEET_HEIGHT,
     SHEET_WIDTH,
@@ -35,11 +36,12 @@ from archiver.documents.grid import (
     head_height,
     name_lines,
     note_height,
+    rows_by_sheet,
+    students_grid,
 )
 from archiver.documents.journal import period_label
 from archiver.ingest.model import Course, JournalExport, SchoolClass, Student
 
-NAME_WIDTH = 68 * MM
 LEGEND = (
     "I–IV — четверти, I–II п/г — полугодия, I–III тр — триместры, год — годовая, экз. — экзаменационная, "
     "итог — итоговая отметка; осв — освобождён(а), н/а — не аттестован(а)."
@@ -136,7 +138,7 @@ def class_summary(export: JournalExport, klass: SchoolClass, dated: date | None 
             columns.append(GridColumn(label, column_width(label, values)))
             offset += 1
         blocks.append((subject, columns))
-    chunks = chunk_by_width([sum(c.width for c in cols) for _, cols in blocks], SHEET_WIDTH - NAME_WIDTH)
+    chunks = chunk_by_width([sum(c.width for c in cols) for _, cols in blocks], SHEET_WIDTH - FULL_NAMES)
     pages: list[SummaryPage | StatsPage] = []
     first_column = 0
     for start, end in chunks:
@@ -146,21 +148,14 @@ def class_summary(export: JournalExport, klass: SchoolClass, dated: date | None 
         header = (max((len(g.lines) for g in groups), default=1) + 1) * LINE
         rows = [
             GridRow(
-                name_lines(number, student.full_name, _stay(student, export.academic_year.start), NAME_WIDTH),
+                name_lines(number, student.full_name, _stay(student, export.academic_year.start), FULL_NAMES),
                 cells[first_column : first_column + len(columns)],
             )
             for number, (student, cells) in enumerate(zip(students, all_cells, strict=True), start=1)
         ]
         first_column += len(columns)
-        page_rows: list[GridRow] = []
-        used = fixed + header
-        for row in rows:
-            if page_rows and used + row.lines * LINE > SHEET_HEIGHT:
-                pages.append(SummaryPage(_grid(groups, columns, page_rows)))
-                page_rows, used = [], fixed + header
-            page_rows.append(row)
-            used += row.lines * LINE
-        pages.append(SummaryPage(_grid(groups, columns, page_rows)))
+        room = SHEET_HEIGHT - fixed - header
+        pages += [SummaryPage(students_grid("Предмет", groups, columns, sheet)) for sheet in rows_by_sheet(rows, room)]
     stats = [_subject_stats(s, students) for s in subjects]
     director = export.school.director
     pages.append(
@@ -171,15 +166,10 @@ def class_summary(export: JournalExport, klass: SchoolClass, dated: date | None 
             director_position=director.position,
             director=director.short_name,
             graded=bool(subjects),
-            date_line=f"{(dated or _date_of(export)):%d.%m.%Y}",
+            date_line=short_date(dated or _date_of(export)),
         )
     )
     return ClassSummary(klass.name, tuple(pages))
-
-
-def _grid(groups: tuple[GridGroup, ...], columns: list[GridColumn], rows: list[GridRow]) -> Grid:
-    return Grid("Предмет", groups, "№, фамилия, имя, отчество обучающегося", NAME_WIDTH, tuple(columns), None,
-                tuple(rows), heavy_groups=True)  # fmt: skip
 
 
 def _date_of(export: JournalExport) -> date:
