@@ -217,6 +217,11 @@ def test_exported_bag_validates_with_bagit(site: Path, tmp_path: Path) -> None:
             "data/trust/root-1.pem"} <= names  # fmt: skip
     report = json.loads((bag_dir / "data" / "validation" / "signatures.json").read_text())
     assert report["indication"] == "PASSED" and len(report["signatures"]) == 2
+    from tests.pdfcheck import page_texts
+
+    page = " ".join(" ".join(page_texts((bag_dir / "data" / "validation" / "signatures.pdf").read_bytes())).split())
+    assert "Классный журнал 5А класса" in page and "подписи действительны" in page
+    assert "(МСК)" in page and "PASSED" not in page  # local times, verdicts in words
     (bag_dir / "data" / "case" / "volume.pdf").write_bytes(b"tampered")
     assert not bagit.Bag(str(bag_dir)).is_valid()
 

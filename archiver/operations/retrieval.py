@@ -17,6 +17,7 @@ from archiver.archive.cases import MANIFEST, METADATA, SEAL, SOURCE, VOLUME, Cas
 from archiver.archive.catalog.models import Case
 from archiver.archive.context import Archive, ArchiveError
 from archiver.archive.roles import require
+from archiver.documents.dates import local_time
 from archiver.errors import EXIT_PROBLEMS, BadInputError
 from archiver.files import (
     PRIVATE_FILE,
@@ -195,15 +196,16 @@ def _make_bag(archive: Archive, case_id: str, bag: Path, user: str) -> Retrieved
     signatures = json.dumps(report.as_dict(), ensure_ascii=False, indent=2, default=str)
     create_private(validation / "signatures.json", signatures.encode("utf-8"))
     title = f"Отчёт о проверке электронных подписей: {case_id}"
+    metadata = json.loads((bag / "case" / METADATA).read_bytes())
     pdf = standalone_pdf("signature_report.html", archive.pdfa, identifier=f"{case_id}/signatures", title=title,
                          author=user, created=archive.clock(), running_head=f"Отчёт о проверке подписей · {case_id}",
-                         document_title=title, report=report, case_id=case_id)  # fmt: skip
+                         document_title=title, report=report, case_id=case_id, case_title=metadata.get("title", ""),
+                         when=lambda moment: local_time(moment, archive.timezone))  # fmt: skip
     create_private(validation / "signatures.pdf", pdf)
     trust = bag / "trust"
     make_private_dir(trust)
     for index, root in enumerate(archive.trust_roots, start=1):
         create_private(trust / f"root-{index}.pem", root if root.startswith(b"-----") else _pem(root))
-    metadata = json.loads((bag / "case" / METADATA).read_bytes())
     # bagit writes its tag files and data/ itself and takes no mode: the umask makes them private too
     # (data/ also takes the mode of the bag directory, 0700 here).
     with private_umask():
