@@ -10,7 +10,7 @@ PYTHON=${PYTHON:-python3}
 DEBIAN_PACKAGES=(
   libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0                       # WeasyPrint
   default-jre-headless libpdfbox2-java libactivation-java libjaxb-api-java   # PDFBox Preflight (tests)
-  poppler-utils                                                               # pdftoppm (tests)
+  poppler-utils libnss3-tools                                                  # pdftoppm, pdfsig + certutil (tests)
   softhsm2                                                                    # a PKCS#11 token (tests)
 )
 

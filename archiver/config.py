@@ -53,7 +53,13 @@ class SigningConfig:
     eseal_key: str = ""  # PKCS#12 file
     eseal_passphrase_file: str = ""
     trust_roots: tuple[str, ...] = ()  # PEM or DER files
-    tsa_url: str = ""  # an RFC 3161 time-stamping service; empty: no timestamps
+    level: str = "B-LTA"  # PAdES: "B-LTA" (timestamps, validation data, a document timestamp) or "B-B" (bare)
+    tsa_url: str = ""  # an RFC 3161 time-stamping service
+    tsa_key: str = ""  # or a local time-stamping key (PKCS#12): the TSA of the test PKI `archiver init` makes
+    tsa_passphrase_file: str = ""
+    crls: tuple[str, ...] = ()  # CRL files (DER or PEM) put into the signatures' DSS without a network
+    fetch_revocation: bool = False  # also fetch OCSP responses and CRLs from the addresses in the certificates
+    renew_before_days: int = 365  # `renew --due`: a new document timestamp this long before the newest expires
 
 
 @dataclass(frozen=True)
@@ -198,7 +204,7 @@ def _section(cls: type, mapping: Mapping[str, Any], where: str) -> Any:
         expected = type(getattr(cls(), key))
         if expected is tuple and isinstance(value, list) and all(isinstance(v, str) for v in value):
             value = tuple(value)
-        if isinstance(value, bool) or not isinstance(value, expected):
+        if (isinstance(value, bool) and expected is not bool) or not isinstance(value, expected):
             raise ConfigError(f"{where} {key} must be {expected.__name__}, not {type(value).__name__}")
         values[key] = value
     section = cls(**values)
@@ -223,5 +229,12 @@ def _check(section: Any, where: str) -> None:
             raise ConfigError(f"{where} pdfa must be one of {', '.join(sorted(VARIANTS))}, not {section.pdfa!r}")
         if not 0 <= section.workers <= 256:
             raise ConfigError(f"{where} workers must be between 0 (one per core) and 256")
+    if isinstance(section, SigningConfig):
+        if section.level not in ("B-LTA", "B-B"):
+            raise ConfigError(f'{where} level must be "B-LTA" or "B-B", not {section.level!r}')
+        if not 1 <= section.renew_before_days <= 3650:
+            raise ConfigError(f"{where} renew_before_days must be between 1 and 3650")
+        if section.tsa_url and section.tsa_key:
+            raise ConfigError(f"{where} tsa_url and tsa_key: give one timestamp source, not both")
     if isinstance(section, IntegrityConfig) and not 1 <= section.full_cycle_days <= 3650:
         raise ConfigError(f"{where} full_cycle_days must be between 1 and 3650")

@@ -1,8 +1,13 @@
 """A test PKI: root CA, the school's e-seal, the director, a TSA, an OCSP responder; test-only.
 
 Built with certomancer from a configuration written here, over EC P-256 keys generated on the spot, so
-nothing secret is ever committed. Every subject says it is a test certificate. The same architecture can
-be served over HTTP (TSA, OCSP, CRLs) by certomancer's Animator, which the tests do on loopback.
+nothing secret is ever committed. Every subject says it is a test certificate. Every certificate names the
+root's CRL as its distribution point; the root issues that CRL once, valid as long as the certificates
+under it (`crl_der`), so an archive can put it into its signatures' DSS without a network. An OCSP address
+goes into the certificates' AIA only when asked for (`ocsp=True`): independent validators (poppler's
+pdfsig) ask a responder named there, and reject the certificate when nobody answers. The same
+architecture can be served over HTTP (TSA, OCSP, CRLs) by certomancer's Animator, which the tests do on
+loopback.
 """
 
 from __future__ import annotations
@@ -50,6 +55,18 @@ class TestPki:
         data: bytes = self.arch.package_pkcs12(CertLabel(label), password=passphrase)
         return data
 
+    def crl_der(self) -> bytes:
+        """The root's CRL (DER): issued the day before the certificates' validity starts, valid until they end."""
+        from certomancer.registry import ServiceLabel
+
+        der: bytes = self.arch.service_registry.get_crl(ServiceLabel("root"), number=0).dump()
+        return der
+
+    @property
+    def crl_url(self) -> str:
+        """Where the certificates say the root's CRL is published."""
+        return f"{self.url_prefix}/{ARCH}/crls/root/latest.crl"
+
     def wsgi_app(self) -> Any:
         """TSA, OCSP and CRL services of this PKI as a WSGI application (certomancer's Animator)."""
         from certomancer.integrations.animator import Animator, AnimatorArchStore
@@ -57,11 +74,22 @@ class TestPki:
         return Animator(AnimatorArchStore(self.config.pki_archs), with_web_ui=False)
 
 
-def build_test_pki(key_dir: Path, url_prefix: str, now: datetime, revoked_at: datetime | None = None) -> TestPki:
+def build_test_pki(
+    key_dir: Path,
+    url_prefix: str,
+    now: datetime,
+    revoked_at: datetime | None = None,
+    *,
+    ocsp: bool = False,
+    generation: str = "",
+    leaf_days: int | None = None,
+) -> TestPki:
     """Generate keys in `key_dir` (created 0700; keys already there are used) and the certificates of the
     test PKI around `now`. Each key file is 0600 from its first byte: no other user can read it at any
     moment. The keys stay unencrypted in `key_dir`: a caller that keeps the PKI removes what it does not
-    need (`archiver init` keeps none of them)."""
+    need (`archiver init` keeps none of them). `generation` ("2", …) is added to every name: a CA that
+    follows another is a different issuer, not one with the same name and another key. `leaf_days`: how long
+    the certificates under the root (and its CRL) are valid, 3 years unless given."""
     from certomancer.registry import ArchLabel, CertomancerConfig
 
     if not key_dir.is_dir():
@@ -80,7 +108,7 @@ def build_test_pki(key_dir: Path, url_prefix: str, now: datetime, revoked_at: da
                 )
             )
     config = CertomancerConfig(
-        _config(now, revoked_at or now - timedelta(hours=1)),
+        _config(now, revoked_at or now - timedelta(hours=1), ocsp, generation, leaf_days or LEAF_DAYS),
         key_search_dir=str(key_dir),
         external_url_prefix=url_prefix,
     )
@@ -91,10 +119,15 @@ def _when(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S+0000")
 
 
-def _config(now: datetime, revoked_at: datetime) -> dict[str, Any]:
+LEAF_DAYS = 365 * 3  # how long the test certificates (and the root's CRL) are valid
+
+
+def _config(now: datetime, revoked_at: datetime, ocsp: bool, generation: str, leaf_days: int) -> dict[str, Any]:
     start = _when(now - timedelta(days=1))
     ca_end = _when(now + timedelta(days=365 * 40))
-    leaf_end = _when(now + timedelta(days=365 * 3))
+    leaf_end = _when(now + timedelta(days=leaf_days))
+    ocsp_urls = {"schema": "aia-urls", "params": {"ocsp-responder-names": ["root"]}}
+    aia = [{"id": "authority_information_access", "smart-value": ocsp_urls}] if ocsp else []
 
     def leaf(usage: list[str], extra: list[dict[str, Any]] | None = None) -> dict[str, Any]:
         return {
@@ -104,8 +137,7 @@ def _config(now: datetime, revoked_at: datetime) -> dict[str, Any]:
                 {"id": "key_usage", "critical": True, "smart-value": {"schema": "key-usage", "params": usage}},
                 {"id": "crl_distribution_points", "smart-value": {"schema": "crl-dist-url",
                                                                   "params": {"crl-repo-names": ["root"]}}},
-                {"id": "authority_information_access", "smart-value": {"schema": "aia-urls",
-                                                                       "params": {"ocsp-responder-names": ["root"]}}},
+                *aia,
                 *(extra or []),
             ],
         }  # fmt: skip
@@ -117,7 +149,9 @@ def _config(now: datetime, revoked_at: datetime) -> dict[str, Any]:
             ARCH: {
                 "keyset": ARCH,
                 "entity-defaults": {"country-name": "RU", "organization-name": TEST_ORG},
-                "entities": {label: {"common-name": name} for label, name in ENTITIES.items()},
+                "entities": {
+                    label: {"common-name": f"{name} {generation}".strip()} for label, name in ENTITIES.items()
+                },
                 "certs": {
                     "root": {
                         "subject": "root",
@@ -167,7 +201,11 @@ def _config(now: datetime, revoked_at: datetime) -> dict[str, Any]:
                 "services": {
                     "ocsp": {"root": {"for-issuer": "root", "responder-cert": "ocsp", "signing-key": "ocsp"}},
                     "crl-repo": {
-                        "root": {"for-issuer": "root", "signing-key": "root", "simulated-update-schedule": "P30D"}
+                        "root": {
+                            "for-issuer": "root",
+                            "signing-key": "root",
+                            "simulated-update-schedule": f"P{leaf_days + 1}D",
+                        }
                     },
                     "time-stamping": {"tsa": {"signing-key": "tsa", "signing-cert": "tsa"}},
                 },

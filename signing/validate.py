@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -46,12 +46,36 @@ class SignatureReport:
     modified_after_signing: bool
     long_term_data: bool  # validation data embedded (DSS)
     certificate_sha256: str | None = None  # of the signer's certificate (DER): who signed, exactly
+    level: str | None = None  # the PAdES baseline level the file holds for it: B-B, B-T, B-LT, B-LTA
+    proven_at: datetime | None = None  # (`validate_at`) the earliest time the evidence proves it existed
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        for key in ("signing_time_claimed", "timestamp_time"):
+        for key in ("signing_time_claimed", "timestamp_time", "proven_at"):
             if data[key] is not None:
                 data[key] = data[key].isoformat()
+        return data
+
+
+@dataclass(frozen=True)
+class TimestampReport:
+    """A document timestamp (PAdES B-LTA): when it proves the document's bytes existed, and whether it holds."""
+
+    field_name: str
+    time: datetime | None
+    intact: bool
+    valid: bool
+    trusted: bool
+    tsa: str | None
+    reason: str
+
+    @property
+    def passed(self) -> bool:
+        return self.intact and self.valid and self.trusted
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["time"] = self.time.isoformat() if self.time is not None else None
         return data
 
 
@@ -61,6 +85,7 @@ class ValidationReport:
     sub_indication: str | None
     reason: str
     signatures: tuple[SignatureReport, ...]
+    document_timestamps: tuple[TimestampReport, ...] = ()
 
     @property
     def passed(self) -> bool:
@@ -72,27 +97,217 @@ class ValidationReport:
             "sub_indication": self.sub_indication,
             "reason": self.reason,
             "signatures": [s.as_dict() for s in self.signatures],
+            "document_timestamps": [t.as_dict() for t in self.document_timestamps],
         }
 
 
 def validate_pdf(pdf: bytes, trust_roots: Sequence[bytes], *, allow_fetching: bool = False) -> ValidationReport:
     """Validate every signature; the document passes only when each of them does."""
+    opened = _open(pdf)
+    if isinstance(opened, ValidationReport):
+        return opened
+    reader, embedded, stamps = opened
+    levels = _levels(reader, embedded, stamps)
+    reports = tuple(
+        replace(_validate_one(sig, trust_roots, allow_fetching), level=levels.get(str(sig.field_name)))
+        for sig in embedded
+    )
+    timestamps = tuple(_validate_stamp(stamp, trust_roots, allow_fetching) for stamp in stamps)
+    worst = min(reports, key=lambda r: {FAILED: 0, INDETERMINATE: 1, PASSED: 2}[r.indication])
+    if worst.indication != PASSED:
+        return ValidationReport(
+            worst.indication,
+            worst.sub_indication,
+            f"signature {worst.field_name!r}: {worst.reason}",
+            reports,
+            timestamps,
+        )
+    broken = next((t for t in timestamps if not t.passed), None)
+    if broken is not None:
+        return ValidationReport(
+            INDETERMINATE, "TIMESTAMP_ORDER_FAILURE", f"document timestamp {broken.field_name!r}: {broken.reason}",
+            reports, timestamps,
+        )  # fmt: skip
+    return ValidationReport(PASSED, None, f"{len(reports)} signature(s), all valid", reports, timestamps)
+
+
+def validate_at(pdf: bytes, trust_roots: Sequence[bytes], at: datetime) -> ValidationReport:
+    """Every signature validated as of `at` (a past date or one years ahead), from what the file itself
+    holds and without fetching anything: ETSI EN 319 102-1 long-term validation (pyHanko's AdES LTA), in
+    which the chain of document timestamps carries the proof past the certificates' expiry. A B-LTA
+    volume whose chain is intact at `at` is PASSED although its signer's certificate has expired; a
+    signature with nothing to prove it existed before its certificate expired is INDETERMINATE."""
+    opened = _open(pdf)
+    if isinstance(opened, ValidationReport):
+        return opened
+    reader, embedded, stamps = opened
+    levels = _levels(reader, embedded, stamps)
+    reports = tuple(
+        _carried_to(_ades_one(sig, trust_roots, at, levels.get(str(sig.field_name))), sig, stamps, at)
+        for sig in embedded
+    )
+    worst = min(reports, key=lambda r: {FAILED: 0, INDETERMINATE: 1, PASSED: 2}[r.indication])
+    if worst.indication == PASSED:
+        return ValidationReport(PASSED, None, f"{len(reports)} signature(s), all valid on {at:%Y-%m-%d}", reports)
+    return ValidationReport(
+        worst.indication, worst.sub_indication, f"signature {worst.field_name!r}: {worst.reason}", reports
+    )
+
+
+def _carried_to(report: SignatureReport, sig: Any, stamps: Sequence[Any], at: datetime) -> SignatureReport:
+    """A PASSED signature stays PASSED only if the evidence that carries it to `at` is itself valid then:
+    the newest document timestamp later than the signature (B-LTA), else its signature timestamp (B-T,
+    B-LT), else the signer's own certificate (B-B). pyHanko's AdES LTA result alone passes a chain whose
+    newest TSA certificate has expired by `at` (measured on a renewed test volume at 2030-06-01)."""
+    if report.indication != PASSED:
+        return report
+    later = [stamp for stamp in stamps if stamp.signed_revision > sig.signed_revision]
+    try:
+        if later:
+            what, cert = "the newest document timestamp's TSA certificate", later[-1].signer_cert
+        elif report.timestamp_time is not None:
+            token = next(a["values"][0] for a in sig.signer_info["unsigned_attrs"]
+                         if a["type"].native == "signature_time_stamp_token")  # fmt: skip
+            what, cert = "the signature timestamp's TSA certificate", _token_signer(token)
+        else:
+            what, cert = "the signer's certificate", sig.signer_cert
+        expires = cert["tbs_certificate"]["validity"]["not_after"].native
+    except Exception as exc:
+        return replace(report, indication=INDETERMINATE, sub_indication="FORMAT_FAILURE",
+                       reason=f"the evidence cannot be read: {first_line(exc)}")  # fmt: skip
+    if expires < at:
+        return replace(report, indication=INDETERMINATE, sub_indication="OUT_OF_BOUNDS_NO_POE",
+                       reason=f"{what} expired on {expires:%Y-%m-%d}: nothing proves the signature after that "
+                              "(a document timestamp by a newer TSA, `archiver renew`, carries it on)")  # fmt: skip
+    return report
+
+
+def _token_signer(token: Any) -> Any:
+    signed = token["content"]
+    sid = signed["signer_infos"][0]["sid"].chosen
+    for choice in signed["certificates"]:
+        cert = choice.chosen
+        if cert.issuer == sid["issuer"] and cert.serial_number == sid["serial_number"].native:
+            return cert
+    raise ValueError("the timestamp token does not carry its TSA's certificate")
+
+
+def _ades_one(sig: Any, roots: Sequence[bytes], at: datetime, level: str | None) -> SignatureReport:
+    import asyncio
+
+    from pyhanko.sign.ades.report import AdESStatus
+    from pyhanko.sign.validation.ades import ades_lta_validation
+    from pyhanko.sign.validation.policy_decl import (
+        PdfSignatureValidationSpec,
+        RevinfoOnlineFetchingRule,
+        RevocationInfoGatheringSpec,
+        SignatureValidationSpec,
+    )
+    from pyhanko_certvalidator.context import CertValidationPolicySpec
+    from pyhanko_certvalidator.ltv.types import ValidationTimingInfo
+    from pyhanko_certvalidator.policy_decl import REQUIRE_REVINFO, CertRevTrustPolicy, FreshnessReqType
+    from pyhanko_certvalidator.registry import SimpleTrustManager
+
+    from signing.trust import load_roots
+
+    name = str(sig.field_name)
+    has_dss = _has_dss(sig)
+    policy = CertValidationPolicySpec(
+        trust_manager=SimpleTrustManager.build(trust_roots=load_roots(roots)),
+        revinfo_policy=CertRevTrustPolicy(
+            REQUIRE_REVINFO, freshness=None, freshness_req_type=FreshnessReqType.MAX_DIFF_REVOCATION_VALIDATION
+        ),
+    )
+    spec = PdfSignatureValidationSpec(
+        SignatureValidationSpec(
+            cert_validation_policy=policy,
+            revinfo_gathering_policy=RevocationInfoGatheringSpec(
+                online_fetching_rule=RevinfoOnlineFetchingRule.LOCAL_ONLY
+            ),
+        )
+    )
+    try:
+        result = asyncio.run(
+            ades_lta_validation(sig, spec, ValidationTimingInfo(at, at, point_in_time_validation=True))
+        )
+    except Exception as exc:
+        return replace(_broken(name, f"the signature cannot be checked: {first_line(exc)}", sig, has_dss), level=level)
+    status = result.api_status
+    indication = {AdESStatus.PASSED: PASSED, AdESStatus.INDETERMINATE: INDETERMINATE}.get(
+        result.ades_subindic.status, FAILED
+    )
+    sub = None if indication == PASSED else result.ades_subindic.standard_name
+    reason = "valid" if indication == PASSED else (result.failure_msg or sub or "not valid")
+    proven = result.oldest_evidence_record_timestamp or getattr(result, "best_signature_time", None)
+    base = _from_status(name, status, has_dss) if status is not None else _broken(name, reason, sig, has_dss)
+    return replace(base, indication=indication, sub_indication=sub, reason=first_line(Exception(reason)),
+                   level=level, proven_at=proven)  # fmt: skip
+
+
+def _open(pdf: bytes) -> tuple[Any, list[Any], list[Any]] | ValidationReport:
+    """The reader, the signatures and the document timestamps; a FAILED report for a file without any."""
     from pyhanko.pdf_utils.reader import PdfFileReader
 
     try:
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
-        embedded = list(reader.embedded_signatures)
+        embedded = list(reader.embedded_regular_signatures)
+        stamps = list(reader.embedded_timestamp_signatures)
     except Exception as exc:
         return _failed_file("FORMAT_FAILURE", f"not a readable PDF: {first_line(exc)}")
     if not embedded:
         return _failed_file(NO_SIGNATURE, "the document has no signatures")
-    reports = tuple(_validate_one(sig, trust_roots, allow_fetching) for sig in embedded)
-    worst = min(reports, key=lambda r: {FAILED: 0, INDETERMINATE: 1, PASSED: 2}[r.indication])
-    if worst.indication == PASSED:
-        return ValidationReport(PASSED, None, f"{len(reports)} signature(s), all valid", reports)
-    return ValidationReport(
-        worst.indication, worst.sub_indication, f"signature {worst.field_name!r}: {worst.reason}", reports
-    )
+    return reader, embedded, stamps
+
+
+def signature_levels(pdf: bytes) -> dict[str, str]:
+    """Each signature field's PAdES baseline level as the file holds it (B-B, B-T, B-LT, B-LTA); {} for a
+    file that cannot be read. What the file carries, not whether it validates (`validate_pdf` says that)."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    try:
+        reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+        return _levels(reader, list(reader.embedded_regular_signatures), list(reader.embedded_timestamp_signatures))
+    except Exception:
+        return {}
+
+
+def _levels(reader: Any, signatures: Sequence[Any], stamps: Sequence[Any]) -> dict[str, str]:
+    """B-T: a signature timestamp; B-LT: and revocation data for it in the DSS; B-LTA: and a document
+    timestamp over a later revision (the one that added the DSS)."""
+    from asn1crypto.core import Void
+
+    vri, any_revocation = _dss_revocation(reader)
+    levels: dict[str, str] = {}
+    for sig in signatures:
+        level = "B-B"
+        unsigned = sig.signer_info["unsigned_attrs"]  # (`.native` would parse every token: seconds)
+        has_timestamp = not isinstance(unsigned, Void) and any(
+            attr["type"].native == "signature_time_stamp_token" for attr in unsigned
+        )
+        if has_timestamp:
+            level = "B-T"
+            key = hashlib.sha1(sig.pkcs7_content).hexdigest().upper()
+            if vri.get(key, any_revocation if not vri else False):
+                level = "B-LT"
+                if any(stamp.signed_revision > sig.signed_revision for stamp in stamps):
+                    level = "B-LTA"
+        levels[str(sig.field_name)] = level
+    return levels
+
+
+def _dss_revocation(reader: Any) -> tuple[dict[str, bool], bool]:
+    """Per signature (the DSS's VRI keys: SHA-1 of the signature's contents, upper-case hex), whether
+    revocation data is recorded for it; and whether the DSS holds any revocation data at all."""
+    try:
+        dss = reader.root["/DSS"]
+    except Exception:
+        return {}, False
+    any_revocation = bool(len(dss.get("/CRLs", ())) or len(dss.get("/OCSPs", ())))
+    vri: dict[str, bool] = {}
+    for key, entry in dict(dss.get("/VRI", {})).items():
+        entry = entry.get_object()
+        vri[str(key).lstrip("/").upper()] = bool(len(entry.get("/CRL", ())) or len(entry.get("/OCSP", ())))
+    return vri, any_revocation
 
 
 def _failed_file(sub: str, reason: str) -> ValidationReport:
@@ -127,6 +342,37 @@ def _validate_one(sig: Any, roots: Sequence[bytes], allow_fetching: bool) -> Sig
     except Exception as exc:  # pyHanko raises when the signature bytes themselves are damaged
         return _broken(name, f"the signature cannot be checked: {first_line(exc)}", sig, has_dss)
     return _from_status(name, status, has_dss)
+
+
+def _validate_stamp(stamp: Any, roots: Sequence[bytes], allow_fetching: bool) -> TimestampReport:
+    from pyhanko.sign.validation import validate_pdf_timestamp
+    from pyhanko.sign.validation.dss import DocumentSecurityStore
+
+    from signing.trust import load_roots, validation_context
+
+    name = str(stamp.field_name)
+    try:
+        if _has_dss(stamp) and not allow_fetching:
+            dss = DocumentSecurityStore.read_dss(stamp.reader)
+            context = dss.as_validation_context(
+                {"trust_roots": load_roots(roots), "allow_fetching": False, "revocation_mode": "soft-fail"}
+            )
+        else:
+            context = validation_context(roots, allow_fetching=allow_fetching)
+        # No modification analysis: what follows a document timestamp is judged by the signatures' own.
+        status = validate_pdf_timestamp(stamp, validation_context=context, skip_diff=True)
+    except Exception as exc:
+        return TimestampReport(name, None, False, False, False, None, f"cannot be checked: {first_line(exc)}")
+    cert = status.signing_cert
+    tsa = str(cert.subject.native.get("common_name")) if cert is not None else None
+    intact, valid, trusted = bool(status.intact), bool(status.valid), bool(status.trusted)
+    reason = (
+        "valid" if intact and valid and trusted
+        else "the timestamped bytes were changed" if not intact
+        else "the timestamp's signature does not verify" if not valid
+        else "the TSA's certificate does not chain to a trusted root"
+    )  # fmt: skip
+    return TimestampReport(name, status.timestamp, intact, valid, trusted, tsa, reason)
 
 
 def _from_status(name: str, status: Any, has_dss: bool) -> SignatureReport:

@@ -168,16 +168,9 @@ def initialized(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def archived(initialized: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A signed year-end archive of the small school (two cases, each at v2), made once per run from a copy
     of `initialized`; tests that change it work on a copy."""
-    from tests.clirun import run_cli
+    from tests.sites import archive_and_sign
 
-    directory = copy_archive(initialized, tmp_path_factory.mktemp("archived") / "archive")
-    config = directory / "archiver.toml"
-    pki = directory / "pki"
-    assert run_cli("archive", "year", str(SMALL_SCHOOL), config=config, user="admin").returncode == 0
-    signed = run_cli("sign", "--pending", "--key", str(pki / "director.p12"), "--passphrase-file",
-                     str(pki / "director.passphrase"), config=config, user="director")  # fmt: skip
-    assert signed.returncode == 0, signed.stderr
-    return directory
+    return archive_and_sign(copy_archive(initialized, tmp_path_factory.mktemp("archived") / "archive"), SMALL_SCHOOL)
 
 
 @pytest.fixture

@@ -15,3 +15,17 @@ def copy_archive(source: Path, target: Path, *, workers: int | None = None) -> P
         config = target / "archiver.toml"
         config.write_text(config.read_text().replace("workers = 0", f"workers = {workers}"))
     return target
+
+
+def archive_and_sign(directory: Path, export: Path) -> Path:
+    """`archive year` of `export` as the admin, then the director signs every volume (the TEST keys of init)."""
+    from tests.clirun import run_cli
+
+    config = directory / "archiver.toml"
+    pki = directory / "pki"
+    archived = run_cli("archive", "year", str(export), config=config, user="admin")
+    assert archived.returncode == 0, archived.stderr
+    signed = run_cli("sign", "--pending", "--key", str(pki / "director.p12"), "--passphrase-file",
+                     str(pki / "director.passphrase"), config=config, user="director")  # fmt: skip
+    assert signed.returncode == 0, signed.stderr
+    return directory

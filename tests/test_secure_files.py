@@ -63,9 +63,9 @@ def _is_secret(relative: str) -> bool:
 
 
 def _is_certificate(relative: str) -> bool:
-    """pki/NAME.pem (or its temporary file) is a certificate, public: anyone may read a trust anchor. That
-    no private key is kept in one is checked after init."""
-    return re.fullmatch(r"pki/([^/.][^/]*\.pem|\.[^/]+\.pem\.[^.]+\.tmp)", relative) is not None
+    """pki/NAME.pem (or its temporary file) is a certificate, pki/NAME.crl the root's CRL: public, as a trust
+    anchor and a CA's published CRL are. That no private key is kept in one is checked after init."""
+    return re.fullmatch(r"pki/([^/.][^/]*\.(pem|crl)|\.[^/]+\.(pem|crl)\.[^.]+\.tmp)", relative) is not None
 
 
 class Watcher(threading.Thread):
@@ -143,8 +143,10 @@ def test_after_init_secrets_are_private_and_no_private_key_is_left_in_clear(
     pki = directory / "pki"
     assert stat.S_IMODE(pki.stat().st_mode) == 0o700
     assert not (pki / "keys").exists(), "the raw keys (the root CA's among them) are not kept"
-    secrets = sorted(p.name for p in pki.iterdir() if p.suffix != ".pem")
-    assert secrets == ["director.p12", "director.passphrase", "eseal.p12", "eseal.passphrase"]
+    secrets = sorted(p.name for p in pki.iterdir() if p.suffix not in (".pem", ".crl"))
+    assert secrets == ["director.p12", "director.passphrase", "eseal.p12", "eseal.passphrase", "tsa.p12",
+                       "tsa.passphrase"]  # fmt: skip
+    assert b"PRIVATE" not in (pki / "root.crl").read_bytes()
     for path in [*(pki / name for name in secrets), directory / "catalog.sqlite", directory / "archiver.toml"]:
         assert stat.S_IMODE(path.lstat().st_mode) == 0o600, path
 

@@ -21,8 +21,18 @@ from archiver.ingest.model import build_export
 from archiver.rendering.marks import mark_pdf, signature_box_points
 from archiver.rendering.pdfa import variant
 from archiver.rendering.volume import render_volume
-from signing import KeySigner, SignatureRequest, load_pem, load_pkcs12, sign_pdf, validate_pdf
-from signing.errors import KeyError_
+from signing import (
+    KeySigner,
+    LongTerm,
+    SignatureRequest,
+    TimestampSource,
+    load_pem,
+    load_pkcs12,
+    sign_pdf,
+    signature_levels,
+    validate_pdf,
+)
+from signing.errors import KeyError_, SigningError
 from signing.pki import TestPki, build_test_pki
 from tests.pdfcheck import preflight, reader, resolve, xmp_text
 
@@ -52,7 +62,7 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     url = f"http://127.0.0.1:{port}"
-    pki = build_test_pki(tmp_path_factory.mktemp("keys"), url, datetime.now(UTC))
+    pki = build_test_pki(tmp_path_factory.mktemp("keys"), url, datetime.now(UTC), ocsp=True)
     server = make_server("127.0.0.1", port, pki.wsgi_app(), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -234,15 +244,46 @@ def test_annotation_added_after_signing_is_reported(volumes: dict[str, bytes], s
 
 
 def test_timestamped_long_term_signature_validates_offline(volumes: dict[str, bytes], services: Services) -> None:
-    signed = _seal(volumes["3b"], services, timestamp_url=services.tsa_url, long_term=True,
-                   trust_roots=(services.root,))  # fmt: skip
-    assert b"/DSS" in signed
+    """B-LTA with a TSA and OCSP fetched over HTTP (a real PKI's way)."""
+    long_term = LongTerm(TimestampSource(url=services.tsa_url), (services.root,), fetch=True)
+    signed = _seal(volumes["3b"], services, long_term=long_term)
+    assert b"/DSS" in signed and signature_levels(signed) == {"eseal": "B-LTA"}
     online = validate_pdf(signed, [services.root], allow_fetching=True)
     assert online.indication == "PASSED", online
     offline = validate_pdf(signed, [services.root], allow_fetching=False)
     assert offline.indication == "PASSED", offline
     (sig,) = offline.signatures
     assert sig.long_term_data and sig.timestamp_valid and sig.timestamp_time is not None
+    assert sig.level == "B-LTA"
+    (stamp,) = offline.document_timestamps
+    assert stamp.passed and stamp.tsa == "Служба штампов времени (ТЕСТ)" and stamp.time is not None
+
+
+def _local(services: Services, crls: tuple[bytes, ...], **kwargs: Any) -> LongTerm:
+    """B-LTA the way `archiver init` sets it up: a local time-stamping key and the root's CRL, no network."""
+    return LongTerm(TimestampSource(local=_key(services, "tsa")), (services.root,), crls, **kwargs)
+
+
+def test_local_time_stamper_and_crl_make_b_lta_without_a_network(volumes: dict[str, bytes], services: Services) -> None:
+    long_term = _local(services, (services.pki.crl_der(),))
+    signed = _director(_seal(volumes["3b"], services, long_term=long_term), services, long_term=long_term)
+    assert signature_levels(signed) == {"eseal": "B-LTA", "director": "B-LTA"}
+    report = validate_pdf(signed, [services.root])
+    assert report.indication == "PASSED", report
+    assert [s.level for s in report.signatures] == ["B-LTA", "B-LTA"]
+    assert len(report.document_timestamps) == 2 and all(t.passed for t in report.document_timestamps)
+    for sig in report.signatures:  # the signature timestamp is the local TSA's, after the claimed signing time
+        assert sig.timestamp_valid and sig.timestamp_time is not None and sig.signing_time_claimed is not None
+        assert abs((sig.timestamp_time - sig.signing_time_claimed).total_seconds()) < 60
+
+
+def test_no_revocation_data_refuses_to_sign_unless_allowed(volumes: dict[str, bytes], services: Services) -> None:
+    with pytest.raises(SigningError, match="revocation"):
+        _seal(volumes["3b"], services, long_term=_local(services, ()))
+    signed = _seal(volumes["3b"], services, long_term=_local(services, (), require_revocation=False))
+    assert signature_levels(signed) == {"eseal": "B-T"}  # timestamped, but without the revocation data of B-LT
+    with pytest.raises(SigningError, match="CRL"):
+        _seal(volumes["3b"], services, long_term=_local(services, (b"not a CRL",)))
 
 
 def test_revoked_director_fails(volumes: dict[str, bytes], services: Services) -> None:
@@ -380,3 +421,56 @@ def test_pkcs11_token(
     assert report.indication == "PASSED", report
     with pytest.raises(KeyError_, match="PKCS#11"):
         load_pkcs11(library, "archiver", "director", b"0000")
+
+
+def test_a_definite_length_ending_in_0x80_is_not_re_encoded() -> None:
+    """asn1crypto took a 384-byte length (82 01 80) for an indefinite one and re-encoded what it had parsed
+    (signing/asn1fix.py): slow, and it changed bytes that are not strict DER (here BOOLEAN 01 became FF),
+    which breaks a signature over them."""
+    from asn1crypto import core
+
+    import signing  # noqa: F401 (applies the fix)
+
+    class Flagged(core.Sequence):  # type: ignore[misc]
+        _fields = [("flag", core.Boolean), ("pad", core.OctetString)]
+
+    data = b"\x30\x82\x01\x80" + b"\x01\x01\x01" + b"\x04\x82\x01\x79" + bytes(377)  # BER TRUE, padding
+    assert len(data) == 4 + 384
+    assert Flagged.load(data).dump() == data
+    outer = core.SequenceOf(spec=Flagged)
+    outer.append(Flagged.load(data))
+    assert outer.dump().endswith(data)
+
+
+def test_a_renewed_volume_is_proven_after_every_first_certificate_has_expired(
+    volumes: dict[str, bytes], services: Services, tmp_path: Path
+) -> None:
+    """The e-seal, the director and the first TSA expire in three years; a document timestamp by a TSA
+    whose certificate lasts ten carries the proof past that, validated offline as of a later date."""
+    from datetime import timedelta
+
+    from signing import validate_at
+    from signing.renew import renew_pdf, timestamp_chain
+
+    first = _local(services, (services.pki.crl_der(),))
+    signed = _director(_seal(volumes["3b"], services, long_term=first), services, long_term=first)
+    bare = _seal(volumes["3b"], services)
+    later = build_test_pki(tmp_path / "next", services.url, datetime.now(UTC), generation="2", leaf_days=3650)
+    roots = (services.root, later.cert_der("root"))
+    tsa = load_pkcs12(later.pkcs12("tsa", PASS), PASS)
+    renewed = renew_pdf(signed, LongTerm(TimestampSource(local=tsa), roots, (services.pki.crl_der(), later.crl_der())))
+    assert timestamp_chain(renewed).count == timestamp_chain(signed).count + 1
+    assert timestamp_chain(renewed).expires == tsa.certificate["tbs_certificate"]["validity"]["not_after"].native
+
+    now = validate_at(renewed, roots, datetime.now(UTC))
+    assert now.indication == "PASSED", now
+    after = datetime.now(UTC) + timedelta(days=3 * 365 + 30)  # every certificate of the first PKI has expired
+    proven = validate_at(renewed, roots, after)
+    assert proven.indication == "PASSED", proven
+    for sig in proven.signatures:  # proven to have existed when they were made
+        assert sig.proven_at is not None and sig.proven_at < datetime.now(UTC) + timedelta(minutes=1)
+    unrenewed = validate_at(signed, roots, after)
+    assert unrenewed.indication == "INDETERMINATE" and "expired" in unrenewed.reason, unrenewed
+    bare_late = validate_at(bare, roots, after)
+    assert bare_late.indication == "INDETERMINATE", bare_late  # B-B: nothing proves it after its certificate
+    assert bare_late.signatures[0].level == "B-B"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import fcntl
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from archiver.archive.catalog import Catalog
@@ -14,7 +14,7 @@ from archiver.archive.storage import OcflRepository, StorageError
 from archiver.archive.storage.ocfl import check_id
 from archiver.errors import ArchiverError, BadInputError
 from archiver.rendering.pdfa import PdfaVariant
-from signing import KeySigner
+from signing import KeySigner, LongTerm
 
 Clock = Callable[[], datetime]
 Progress = Callable[[int], None]  # called with the number of units done since the last call
@@ -31,16 +31,20 @@ class Archive:
     repositories: list[OcflRepository]
     catalog: Catalog
     trust_roots: list[bytes]
-    tsa_url: str | None
     pdfa: PdfaVariant
     workers: int
     clock: Clock
     full_cycle_days: int = 30
     timezone: str = "Europe/Moscow"  # [school] timezone: what printed times are in
+    renew_before_days: int = 365  # [signing]: document timestamps are renewed this long before they expire
     # Unlocks the school's e-seal key: called on first use of `eseal`, after the operation has checked the
     # user's role (a refused run of a registered user still seals the audit checkpoint with it).
     eseal_source: Callable[[], KeySigner] | None = None
     _eseal: KeySigner | None = field(default=None, repr=False)
+    # What B-LTA signatures need (timestamp source, CRLs); None: bare B-B signatures. Loaded on first use.
+    long_term_source: Callable[[], LongTerm | None] | None = None
+    _long_term: tuple[LongTerm | None] | None = field(default=None, repr=False)
+    allow_no_revocation: bool = False  # this run signs even where revocation data cannot be had (recorded)
 
     @property
     def eseal(self) -> KeySigner:
@@ -49,6 +53,19 @@ class Archive:
                 raise ArchiveError("this run has no e-seal key ([signing] eseal_key)")
             self._eseal = self.eseal_source()
         return self._eseal
+
+    @property
+    def long_term(self) -> LongTerm | None:
+        if self._long_term is None:
+            self._long_term = (self.long_term_source() if self.long_term_source is not None else None,)
+        return self._long_term[0]
+
+    def signature_evidence(self) -> LongTerm | None:
+        """What this run's signatures carry (B-LTA), and whether they may go without revocation data."""
+        long_term = self.long_term
+        if long_term is not None and self.allow_no_revocation:
+            return replace(long_term, require_revocation=False)
+        return long_term
 
     def repository(self, name: str | None) -> OcflRepository:
         for repository in self.repositories:

@@ -14,7 +14,7 @@ from archiver.config import Config
 from archiver.errors import ArchiverError, BadInputError, ConfigError
 from archiver.files import unreadable
 from archiver.rendering.pdfa import variant
-from signing import KeySigner, load_pkcs12
+from signing import KeySigner, LongTerm, TimestampSource, load_pkcs12
 from signing.errors import SigningError
 
 
@@ -40,6 +40,44 @@ def load_eseal(config: Config) -> KeySigner:
     )
     passphrase = read_passphrase(passphrase_file, what=f"the e-seal key {key_path.name}")
     return load_key_file(key_path, passphrase, where="[signing] eseal_key ", error=ConfigError)
+
+
+def load_long_term(config: Config, roots: list[bytes]) -> LongTerm | None:
+    """What PAdES B-LTA signatures need, as the configuration names it; None for bare B-B signatures."""
+    signing = config.signing
+    if signing.level == "B-B":
+        return None
+    if signing.tsa_url:
+        source = TimestampSource(url=signing.tsa_url)
+    elif signing.tsa_key:
+        key_path = config.path(signing.tsa_key)
+        passphrase_file = config.path(signing.tsa_passphrase_file) if signing.tsa_passphrase_file else None
+        passphrase = read_passphrase(passphrase_file, what=f"the time-stamping key {key_path.name}")
+        source = TimestampSource(
+            local=load_key_file(key_path, passphrase, where="[signing] tsa_key ", error=ConfigError)
+        )
+    else:
+        raise ConfigError(
+            "[signing] B-LTA signatures need a timestamp source: tsa_url (an RFC 3161 service) or tsa_key (a local "
+            'time-stamping key); `level = "B-B"` signs without timestamps, which do not outlive the certificates'
+        )
+    crls = []
+    for value in signing.crls:
+        path = config.path(value)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise ConfigError(f"[signing] crls: {unreadable(path, exc)}") from None
+        crls.append(_der(data))
+    return LongTerm(source, tuple(roots), tuple(crls), fetch=signing.fetch_revocation)
+
+
+def _der(data: bytes) -> bytes:
+    from asn1crypto import pem
+
+    if pem.detect(data):
+        _, _, data = pem.unarmor(data)
+    return data
 
 
 def registered_eseal(archive: Archive, key: KeySigner, user: str) -> None:
@@ -88,11 +126,12 @@ def archive_from_config(config: Config, user: Callable[[], str] | None = None, *
         catalog=catalog,
         eseal_source=unlock,
         trust_roots=roots,
-        tsa_url=config.signing.tsa_url or None,
+        long_term_source=lambda: load_long_term(config, roots),
         pdfa=variant(config.render.pdfa),
         workers=config.render.workers,
         clock=catalog.clock,
         full_cycle_days=config.integrity.full_cycle_days,
         timezone=config.school.timezone,
+        renew_before_days=config.signing.renew_before_days,
     )
     return archive

@@ -24,6 +24,7 @@ PERMISSIONS = {
     "verify": {"archivist", "admin", "auditor"},
     "quarantine": {"admin"},
     "repair": {"archivist"},
+    "renew": {"archivist", "admin"},  # a nightly job of the service account, or the archivist by hand
     "dispose": {"archivist"},
     "status": set(ROLES),
     "find": set(ROLES),

@@ -35,7 +35,7 @@ from archiver.archive.catalog.models import AuditEvent, Case, CaseVersion, Copy,
 from archiver.archive.context import Archive, ArchiveError
 from archiver.archive.storage import Code, Finding, ObjectCheck, OcflRepository, Repository, StorageError
 from archiver.rendering.pdfa import page_count
-from signing import KeySigner
+from signing import KeySigner, signature_levels
 from signing.detached import check_seal, seal_bytes
 
 __all__ = ["Archive", "ArchiveError"]  # re-exported for the operations that take the context from here
@@ -54,15 +54,22 @@ def sealed_files(archive: Archive, info: CaseInfo, version: int, content: Mappin
     return files
 
 
-def signature_entry(field: str, role: str, key: KeySigner, when: datetime) -> dict[str, str]:
-    """What a version's sealed metadata says of a signature in its volume."""
-    return {
+def signature_entry(
+    field: str, role: str, key: KeySigner, when: datetime, signed: bytes, allowed_no_revocation: bool = False
+) -> dict[str, str]:
+    """What a version's sealed metadata says of a signature in its volume: who, when, and the PAdES level
+    the signed file holds for it; a signature made without revocation data says so."""
+    entry = {
         "field": field,
         "role": role,
         "signer": key.common_name,
         "certificate_serial": key.serial_hex,
         "signed_at": when.astimezone(UTC).isoformat(timespec="seconds"),
+        "level": signature_levels(signed).get(field, "unknown"),
     }
+    if allowed_no_revocation and entry["level"] in ("B-B", "B-T"):
+        entry["revocation"] = "not obtained (signed with --allow-no-revocation)"
+    return entry
 
 
 def store_version(

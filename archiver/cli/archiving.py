@@ -9,12 +9,14 @@ from pathlib import Path
 import click
 
 from archiver.archive.keys import read_passphrase
+from archiver.cli.integrity import ProblemsFound
 from archiver.cli.main import Runtime, cli
 from archiver.cli.progress import Bar
 from archiver.cli.session import load_key_file, open_archive
 from archiver.ingest.importers import load_export
 from archiver.ingest.model import JournalExport
 from archiver.operations.archiving import CaseResult, archive_period, archive_year
+from archiver.operations.renewal import renew, renewal_candidates
 from archiver.operations.retention import dispose, retention_rows, set_hold
 from archiver.operations.signing import sign_pending
 from archiver.operations.status import status
@@ -37,10 +39,15 @@ def archive() -> None:
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--period", "period_id", required=True, help="The period's id in the export (q1 … q4, h1, ...).")
 @click.option("--class", "class_names", multiple=True, metavar="CLASS", help="Only these classes (repeatable).")
+@click.option("--allow-no-revocation", is_flag=True,
+              help="Sign even where no revocation data (CRL, OCSP) can be had; the case records it.")  # fmt: skip
 @click.pass_obj
-def archive_quarter(runtime: Runtime, file: Path, period_id: str, class_names: tuple[str, ...]) -> None:
+def archive_quarter(
+    runtime: Runtime, file: Path, period_id: str, class_names: tuple[str, ...], allow_no_revocation: bool
+) -> None:
     """Each class's archive copy at the end of a period; it supersedes the class's earlier copy."""
     archive_ = open_archive(runtime)
+    archive_.allow_no_revocation = allow_no_revocation
     bar = Bar(runtime, 0, period_id)
 
     def export() -> JournalExport:  # read once the user's role allows archiving
@@ -55,10 +62,13 @@ def archive_quarter(runtime: Runtime, file: Path, period_id: str, class_names: t
 
 @archive.command("year")
 @click.argument("file", type=click.Path(path_type=Path))
+@click.option("--allow-no-revocation", is_flag=True,
+              help="Sign even where no revocation data (CRL, OCSP) can be had; the case records it.")  # fmt: skip
 @click.pass_obj
-def archive_year_command(runtime: Runtime, file: Path) -> None:
+def archive_year_command(runtime: Runtime, file: Path, allow_no_revocation: bool) -> None:
     """Every class's journal volume and summary sheet volume, sealed and awaiting the director."""
     archive_ = open_archive(runtime)
+    archive_.allow_no_revocation = allow_no_revocation
     bar = Bar(runtime, 0, "Год")
 
     def export() -> JournalExport:  # read once the user's role allows archiving
@@ -76,8 +86,17 @@ def archive_year_command(runtime: Runtime, file: Path) -> None:
 @click.option("--pending", is_flag=True, help="Sign every case awaiting the director's signature.")
 @click.option("--key", type=click.Path(path_type=Path), required=True, help="The director's PKCS#12 file.")
 @click.option("--passphrase-file", type=click.Path(path_type=Path), help="Read the passphrase from this file.")
+@click.option("--allow-no-revocation", is_flag=True,
+              help="Sign even where no revocation data (CRL, OCSP) can be had; the case records it.")  # fmt: skip
 @click.pass_obj
-def sign(runtime: Runtime, case_id: str | None, pending: bool, key: Path, passphrase_file: Path | None) -> None:
+def sign(
+    runtime: Runtime,
+    case_id: str | None,
+    pending: bool,
+    key: Path,
+    passphrase_file: Path | None,
+    allow_no_revocation: bool,
+) -> None:
     """The director signs volumes awaiting signature, each as a new version of its case.
 
     The passphrase is asked once for the whole batch (or read from --passphrase-file or
@@ -86,6 +105,7 @@ def sign(runtime: Runtime, case_id: str | None, pending: bool, key: Path, passph
     if pending == (case_id is not None):
         raise click.UsageError("give either --case ID or --pending")
     archive_ = open_archive(runtime)
+    archive_.allow_no_revocation = allow_no_revocation
     prompt = (lambda text: click.prompt(text, hide_input=True, err=True)) if sys.stdin.isatty() else None
 
     def director() -> KeySigner:  # unlocked once the director's role is checked
@@ -94,6 +114,35 @@ def sign(runtime: Runtime, case_id: str | None, pending: bool, key: Path, passph
     with Bar(runtime, 0, "Подпись") as bar:
         results = sign_pending(archive_, director, runtime.user, case_id, progress=bar.update)
     _report(runtime, results, "signed")
+
+
+@cli.command("renew")
+@click.option("--due", "due_only", is_flag=True,
+              help="Only volumes whose newest timestamp expires within [signing] renew_before_days.")  # fmt: skip
+@click.option("--case", "case_id", help="Only this case.")
+@click.option("--allow-no-revocation", is_flag=True,
+              help="Renew even where the revocation data of the newest timestamp cannot be had.")  # fmt: skip
+@click.pass_obj
+def renew_command(runtime: Runtime, due_only: bool, case_id: str | None, allow_no_revocation: bool) -> None:
+    """A new document timestamp on each signed volume before its newest one expires (PAdES B-LTA).
+
+    The newest timestamp's validation data goes into the volume's DSS and a new document timestamp covers
+    it all: each renewal is a new version of the case in every repository. Without --due every B-LTA
+    volume is renewed. Exit 1 when a volume could not be renewed (the others are).
+    """
+    archive_ = open_archive(runtime)
+    archive_.allow_no_revocation = allow_no_revocation
+    with Bar(runtime, 0, "Штампы времени") as bar:
+        bar.start(len(renewal_candidates(archive_, case_id)))
+        results = renew(archive_, runtime.user, due_only=due_only, case_id=case_id, progress=bar.update)
+    renewed = [r for r in results if r.outcome == "renewed"]
+    failed = [r for r in results if r.outcome.startswith("failed")]
+    payload = {"ok": not failed, "renewed": len(renewed), "cases": [asdict(r) for r in results]}
+    lines = [f"{r.case_id}: {r.outcome}" + (f" (v{r.version})" if r.version else "") for r in results]
+    lines.append(f"{len(renewed)} volume(s) renewed, {len(failed)} failed")
+    runtime.emit(payload, "\n".join(lines))
+    if failed:
+        raise ProblemsFound(f"{len(failed)} volume(s) could not be renewed")
 
 
 @cli.command("status")
@@ -109,6 +158,11 @@ def status_command(runtime: Runtime) -> None:
     lines.append(f"awaiting the director's signature: {len(data['awaiting_signature'])}")
     lines += [f"  {ident}" for ident in data["awaiting_signature"]]
     lines.append(f"due for disposal: {data['due_for_disposal']}")
+    stamps = data["timestamps"]
+    lines.append(
+        f"document timestamps: {stamps['due']} of {stamps['volumes']} volume(s) due for renewal (`renew --due`);"
+        f" the earliest expires {stamps['earliest_expiry'] or '—'}, renewal due from {stamps['next_due'] or '—'}"
+    )
     checkpoints = data["audit_checkpoints"]
     lines.append(
         f"audit trail: sealed in {checkpoints['cases']} monthly case(s), the latest {checkpoints['latest'] or '—'}"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -53,6 +53,8 @@ class Duration(click.ParamType):  # type: ignore[type-arg]  # generic only in ne
               help="The copies checked longest ago first: with --budget as many as fit, else the overdue ones "
                    "([integrity] full_cycle_days).")  # fmt: skip
 @click.option("--budget", type=Duration(), help="With --due: stop starting checks after this long (e.g. 30m).")
+@click.option("--at", "at", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]), metavar="DATE",
+              help="Validate the signatures as of this date (UTC) from the files alone, fetching nothing.")  # fmt: skip
 @click.pass_obj
 def verify(
     runtime: Runtime,
@@ -62,6 +64,7 @@ def verify(
     deep: bool,
     due: bool,
     budget: timedelta | None,
+    at: datetime | None,
 ) -> None:
     """Re-verify every copy: files, digests, inventories, sealed manifests, signatures, sheet counts, catalog.
 
@@ -75,7 +78,8 @@ def verify(
     archive = open_archive(runtime)
     with Bar(runtime, 0, "Проверка") as bar:
         result = verify_archive(archive, runtime.user, case_id=case_id, repository=repository, deep=deep, due=due,
-                                budget=budget, progress=bar.update, planned=bar.start)  # fmt: skip
+                                budget=budget, progress=bar.update, planned=bar.start,
+                                as_of=at.replace(tzinfo=UTC) if at is not None else None)  # fmt: skip
     for warning in result.warnings:
         if not runtime.json:
             click.echo(f"archiver: warning: {warning}", err=True)

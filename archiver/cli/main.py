@@ -114,6 +114,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "archiver.cli.integrity",
         "Restore missing or damaged copies from a copy that matches its sealed manifest.",
     ),
+    "renew": (
+        "archiver.cli.archiving",
+        "A new document timestamp on each signed volume before its newest one expires (PAdES B-LTA).",
+    ),
     "retention": ("archiver.cli.archiving", "Retention periods and legal holds."),
     "sign": (
         "archiver.cli.archiving",

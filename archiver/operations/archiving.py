@@ -48,7 +48,7 @@ from archiver.ingest.serialize import document_bytes
 from archiver.rendering.pdfa import PdfaVariant
 from archiver.rendering.volume import render_volume
 from archiver.workers import workers
-from signing import KeySigner, SignatureRequest, sign_pdf
+from signing import KeySigner, LongTerm, SignatureRequest, sign_pdf
 
 
 @dataclass(frozen=True)
@@ -130,12 +130,13 @@ def _archive_volumes(
         todo.append((volume, info))
     if not todo:
         return results
-    settings = (archive.pdfa, archive.eseal, archive.tsa_url, archive.clock)  # the key is unlocked before any fork
+    # The keys are unlocked before any fork.
+    settings = (archive.pdfa, archive.eseal, archive.signature_evidence(), archive.clock)
     with workers(archive.workers or None, _Producer.start, settings) as pool:
         futures = [pool.submit(_Producer.produce, volume, info) for volume, info in todo]
         for (volume, info), future in zip(todo, futures, strict=True):
             sealed, sheets, sealed_at = future.result()
-            seal = signature_entry("eseal", "eseal", archive.eseal, sealed_at)
+            seal = signature_entry("eseal", "eseal", archive.eseal, sealed_at, sealed, archive.allow_no_revocation)
             info = replace(info, sheets=sheets, signatures=(seal,))
             files = case_files(archive, info, 1, sealed, document_bytes(volume.source))
             results.append(_store_case(archive, info, files, user))
@@ -150,12 +151,12 @@ class _Producer:
 
     pdfa: PdfaVariant
     eseal: KeySigner
-    tsa_url: str | None
+    long_term: LongTerm | None
     clock: Clock
 
     @classmethod
-    def start(cls, pdfa: PdfaVariant, eseal: KeySigner, tsa_url: str | None, clock: Clock) -> None:
-        cls.pdfa, cls.eseal, cls.tsa_url, cls.clock = pdfa, eseal, tsa_url, clock
+    def start(cls, pdfa: PdfaVariant, eseal: KeySigner, long_term: LongTerm | None, clock: Clock) -> None:
+        cls.pdfa, cls.eseal, cls.long_term, cls.clock = pdfa, eseal, long_term, clock
 
     @classmethod
     def produce(cls, volume: Volume, info: CaseInfo) -> tuple[bytes, int, datetime]:
@@ -165,7 +166,7 @@ class _Producer:
             "eseal",
             reason="Электронная печать образовательной организации",
             location=info.school_name[:100],
-            timestamp_url=cls.tsa_url,
+            long_term=cls.long_term,
         )
         sealed = sign_pdf(rendered.pdf, cls.eseal, request)
         return sealed, rendered.total_sheets, cls.clock()

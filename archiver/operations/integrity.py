@@ -37,7 +37,7 @@ from archiver.archive.store import audited_versions, sealed_act_names
 from archiver.errors import BadInputError
 from archiver.rendering.pdfa import page_count
 from archiver.workers import workers
-from signing import validate_pdf
+from signing import validate_at, validate_pdf
 from signing.detached import check_seal
 
 __all__ = ["CopyResult", "Finding", "VerifyReport", "check_copy", "snapshots", "verify_archive"]
@@ -51,6 +51,13 @@ class CopyResult:
     findings: tuple[Finding, ...]
     bytes_hashed: int = 0
     head: int | None = None  # the copy's head version, when it could be read
+    signatures: tuple[dict[str, Any], ...] = ()  # the head volume's signatures: field, signer, level, time
+
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"case": self.case_id, "repository": self.repository, "status": self.status}
+        if self.signatures:
+            data["signatures"] = list(self.signatures)
+        return data
 
     @property
     def copy_problems(self) -> tuple[Finding, ...]:
@@ -99,7 +106,7 @@ class VerifyReport:
             "user": self.user,
             "cases": self.cases,
             "deep": self.deep,
-            "copies": [{"case": c.case_id, "repository": c.repository, "status": c.status} for c in self.copies],
+            "copies": [c.as_dict() for c in self.copies],
             "remaining": self.remaining,
             "problems": [f.as_dict() for f in self.findings],
             "warnings": list(self.warnings),
@@ -164,8 +171,10 @@ def verify_archive(
     budget: timedelta | None = None,
     progress: Callable[[int], None] | None = None,
     planned: Callable[[int], None] | None = None,
+    as_of: datetime | None = None,
 ) -> VerifyReport:
     """Check copies (all, one case's, one repository's, or the due ones within a budget) and record it.
+    `as_of`: the signatures are validated as of that time (long-term validation from the files alone).
 
     An auditor's check writes only the audit events, not the copies' last check. `planned` is told how
     many copies will be checked (once the user's role allows it).
@@ -193,7 +202,7 @@ def verify_archive(
         registry_problems = differences(registry, current(session))
     signers = Signers(registry.fingerprints("eseal"), registry.fingerprints("director"))
     with workers(count) as pool:
-        results = list(_check_all(pool, 2 * count, jobs, archive.trust_roots, deep, deadline, progress, signers))
+        results = list(_check_all(pool, 2 * count, jobs, archive.trust_roots, deep, deadline, progress, signers, as_of))
     findings = [f for result in results for f in result.findings]
     findings += _interrupted_disposals(archive, case_id)
     recorded = audited_versions(archive, case_id)
@@ -295,6 +304,7 @@ def _check_all(
     deadline: float | None,
     progress: Callable[[int], None] | None,
     signers: Signers,
+    as_of: datetime | None = None,
 ) -> Iterator[CopyResult]:
     """Results in the order of `jobs`, `in_flight` at a time; with a deadline, no new job starts after it."""
     pending: dict[int, Future[CopyResult]] = {}
@@ -304,7 +314,7 @@ def _check_all(
     while index < len(jobs) or pending:
         while index < len(jobs) and len(pending) < in_flight and (deadline is None or time.monotonic() < deadline):
             repository, snapshot = jobs[index]
-            pending[index] = pool.submit(check_copy, repository, snapshot, roots, deep, signers)
+            pending[index] = pool.submit(check_copy, repository, snapshot, roots, deep, signers, as_of)
             index += 1
         if not pending:
             break
@@ -367,6 +377,7 @@ def check_copy(
     roots: list[bytes],
     deep: bool = False,
     signers: Signers | None = None,
+    as_of: datetime | None = None,
 ) -> CopyResult:
     """Every check of one case's copy in one repository (runs in a worker process); never raises for damage."""
     case = snapshot.case_id
@@ -396,12 +407,14 @@ def check_copy(
         if number in check.inventories and check.inventories[number] != written:
             add(f"v{number}/inventory.json", Code.INVENTORY,
                 "the version's inventory differs from the one written (who, when or what was edited)")  # fmt: skip
+    signatures: tuple[dict[str, Any], ...] = ()
     for number in sorted(check.versions):  # every version against its own sealed manifest
         if number <= head:
-            _check_sealed(repository, case, number, check.versions[number], roots, snapshot, add, number == head,
-                          signers or Signers())  # fmt: skip
+            seen = _check_sealed(repository, case, number, check.versions[number], roots, snapshot, add,
+                                 number == head, signers or Signers(), as_of)  # fmt: skip
+            signatures = seen or signatures
     status = "damaged" if any(f.code not in NOT_IN_THE_COPY for f in found) else "intact"
-    return CopyResult(case, repository.name, status, tuple(found), check.bytes_hashed, check.head)
+    return CopyResult(case, repository.name, status, tuple(found), check.bytes_hashed, check.head, signatures)
 
 
 def _check_sealed(
@@ -414,9 +427,10 @@ def _check_sealed(
     add: Callable[[str | None, Code, str], None],
     is_head: bool,
     signers: Signers,
-) -> None:
+    as_of: datetime | None = None,
+) -> tuple[dict[str, Any], ...]:
     """A version against its sealed manifest; for the head also the sealed metadata against the catalog and
-    the volume's signatures, signers, PDF/A and sheets."""
+    the volume's signatures, signers, PDF/A and sheets (what the signatures are is returned)."""
     files: dict[str, bytes] = {}
     at = "" if is_head else f"v{head}/"
     wanted = [MANIFEST, SEAL]
@@ -453,7 +467,8 @@ def _check_sealed(
     if is_head and METADATA in files and state[METADATA][1] is not None:
         _check_recorded(files[METADATA], snapshot, add)
     if is_head and VOLUME in files and state[VOLUME][1] is not None:
-        _check_volume(files[VOLUME], snapshot, roots, add, signers)
+        return _check_volume(files[VOLUME], snapshot, roots, add, signers, as_of)
+    return ()
 
 
 def _check_recorded(metadata: bytes, snapshot: CaseSnapshot, add: Callable[..., None]) -> None:
@@ -490,9 +505,25 @@ def sealed_fields(meta: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _check_volume(
-    pdf: bytes, snapshot: CaseSnapshot, roots: list[bytes], add: Callable[..., None], signers: Signers
-) -> None:
-    report = validate_pdf(pdf, roots)
+    pdf: bytes,
+    snapshot: CaseSnapshot,
+    roots: list[bytes],
+    add: Callable[..., None],
+    signers: Signers,
+    as_of: datetime | None = None,
+) -> tuple[dict[str, Any], ...]:
+    report = validate_pdf(pdf, roots) if as_of is None else validate_at(pdf, roots, as_of)
+    seen = tuple(
+        {
+            "field": s.field_name,
+            "signer": s.signer,
+            "indication": s.indication,
+            "level": s.level,
+            "timestamp": s.timestamp_time.isoformat(timespec="seconds") if s.timestamp_time else None,
+            **({"proven_at": s.proven_at.isoformat(timespec="seconds") if s.proven_at else None} if as_of else {}),
+        }
+        for s in report.signatures
+    )
     if report.indication != "PASSED":
         add(VOLUME, Code.SIGNATURE, f"{report.indication}/{report.sub_indication}: {report.reason}")
     elif snapshot.signatures and len(report.signatures) != snapshot.signatures:
@@ -511,12 +542,13 @@ def _check_volume(
         pages = page_count(pdf)
     except Exception:  # any way a damaged PDF fails to parse is a finding, not a crash
         add(VOLUME, Code.PDFA, "the PDF cannot be read")
-        return
+        return seen
     stated = stated_sheet_count(pdf)
     if stated is not None and stated != pages:
         add(VOLUME, Code.SHEETS, f"the title sheet states {stated} sheets, the PDF has {pages} pages")
     if snapshot.sheets and pages != snapshot.sheets:
         add(VOLUME, Code.SHEETS, f"the PDF has {pages} pages, the catalog records {snapshot.sheets}")
+    return seen
 
 
 def stated_sheet_count(pdf: bytes) -> int | None:

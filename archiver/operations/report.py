@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -53,6 +54,7 @@ def sealed_report(archive: Archive, report: VerifyReport) -> bytes:
         running_head=TITLE,
         document_title=TITLE,
         seal=(archive.eseal, "Акт проверки целостности"),
+        long_term=archive.signature_evidence(),
         report=report,
         number=number,
         person=person(archive, report.user),
@@ -63,6 +65,8 @@ def sealed_report(archive: Archive, report: VerifyReport) -> bytes:
         titles=titles,
         status=STATUS,
         words=finding_words,
+        signers={"eseal": "печать", "director": "директор"},
+        when=lambda iso: local_time(datetime.fromisoformat(iso), archive.timezone),
         started=local_time(report.started, archive.timezone),
         finished=local_time(report.finished, archive.timezone),
     )

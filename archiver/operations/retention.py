@@ -203,6 +203,7 @@ def _store_act(archive: Archive, school_id: str, year: str, record: dict[str, An
         running_head=f"Акт о выделении к уничтожению · {record['case']}",
         document_title=f"Акт о выделении к уничтожению: {record['title']}",
         seal=(archive.eseal, "Акт о выделении к уничтожению"),
+        long_term=archive.signature_evidence(),
         record=record,
         number=number,
         date_line=short_date(today),

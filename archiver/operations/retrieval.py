@@ -28,7 +28,7 @@ from archiver.files import (
     private_umask,
 )
 from archiver.operations.integrity import check_copy, snapshots
-from signing import validate_pdf
+from signing import validate_at, validate_pdf
 
 
 class NoIntactCopy(ArchiveError):
@@ -191,15 +191,20 @@ def _make_bag(archive: Archive, case_id: str, bag: Path, user: str) -> Retrieved
     got = retrieve(archive, case_id, bag / "case", user)
     volume = (bag / "case" / VOLUME).read_bytes()
     report = validate_pdf(volume, archive.trust_roots)
+    # Long-term validation as of now from the file alone: when the evidence proves each signature existed.
+    long_term = validate_at(volume, archive.trust_roots, archive.clock())
+    proven = {s.field_name: s.proven_at for s in long_term.signatures}
     validation = bag / "validation"
     make_private_dir(validation)
-    signatures = json.dumps(report.as_dict(), ensure_ascii=False, indent=2, default=str)
+    signatures = json.dumps({**report.as_dict(), "long_term": long_term.as_dict()}, ensure_ascii=False, indent=2,
+                            default=str)  # fmt: skip
     create_private(validation / "signatures.json", signatures.encode("utf-8"))
     title = f"Отчёт о проверке электронных подписей: {case_id}"
     metadata = json.loads((bag / "case" / METADATA).read_bytes())
     pdf = standalone_pdf("signature_report.html", archive.pdfa, identifier=f"{case_id}/signatures", title=title,
                          author=user, created=archive.clock(), running_head=f"Отчёт о проверке подписей · {case_id}",
                          document_title=title, report=report, case_id=case_id, case_title=metadata.get("title", ""),
+                         lasting=long_term, proven=proven,
                          when=lambda moment: local_time(moment, archive.timezone))  # fmt: skip
     create_private(validation / "signatures.pdf", pdf)
     trust = bag / "trust"

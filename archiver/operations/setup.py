@@ -32,7 +32,16 @@ url = "{catalog_url}"
 eseal_key = "pki/eseal.p12"
 eseal_passphrase_file = "pki/eseal.passphrase"
 trust_roots = ["pki/root.pem"]
+# PAdES B-LTA: a timestamp, the certificates and revocation data (DSS), and a document timestamp over them.
+level = "B-LTA"
+# Timestamps: an RFC 3161 service (tsa_url = "https://...") or, for the test PKI, its TSA key on this machine.
 tsa_url = ""
+tsa_key = "pki/tsa.p12"
+tsa_passphrase_file = "pki/tsa.passphrase"
+# Revocation data put into the signatures: the test root's CRL (valid as long as its certificates). With a
+# real PKI, list the CAs' CRLs here or let the archive fetch them from the certificates' addresses.
+crls = ["pki/root.crl"]
+fetch_revocation = false
 
 [render]
 pdfa = "3b"
@@ -93,7 +102,7 @@ def initialize(directory: Path, admin: str, service_account: str = "", catalog_u
     paths: dict[str, str] = {}
     try:
         pki = build_test_pki(key_dir, "http://127.0.0.1:8089", datetime.now(UTC))
-        for label in ("eseal", "director"):
+        for label in ("eseal", "director", "tsa"):
             passphrase = secrets.token_urlsafe(18).encode()
             create_private(pki_dir / f"{label}.passphrase", passphrase + b"\n")
             create_private(pki_dir / f"{label}.p12", pki.pkcs12(label, passphrase))
@@ -102,6 +111,10 @@ def initialize(directory: Path, admin: str, service_account: str = "", catalog_u
         from asn1crypto import pem
 
         write_atomically(pki_dir / "root.pem", pem.armor("CERTIFICATE", pki.cert_der("root")))
+        # The root's CRL, issued now for as long as the certificates under it are valid: the signatures'
+        # revocation data without a network. A validator fetching it finds it at `pki.crl_url`.
+        write_atomically(pki_dir / "root.crl", pki.crl_der())
+        paths["crl"] = str(pki_dir / "root.crl")
         certificates = {label: pki.cert_der(label) for label in ("eseal", "director")}
         for label, der in certificates.items():  # public: the director's is registered with `users add`
             write_atomically(pki_dir / f"{label}.pem", pem.armor("CERTIFICATE", der))

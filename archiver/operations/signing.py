@@ -68,16 +68,14 @@ def sign_pending(
                 reason="Утверждаю",
                 box=signature_box_points(),
                 appearance_pdf=mark,
-                timestamp_url=archive.tsa_url,
-                long_term=bool(archive.tsa_url),
-                trust_roots=tuple(archive.trust_roots),
+                long_term=archive.signature_evidence(),
             )
             try:
                 signed = sign_pdf(files[VOLUME], director, request)
             except SigningError as exc:
                 raise ArchiveError(f"{ident}: cannot be signed: {exc}") from None
             info = info_of(files)
-            entry = signature_entry("director", "director", director, now)
+            entry = signature_entry("director", "director", director, now, signed, archive.allow_no_revocation)
             info = replace(info, signatures=(*info.signatures, entry))
             new_version(archive, info, signed, files[SOURCE], user, "sign", "Подписано директором",
                         status=CaseStatus.ARCHIVED)  # fmt: skip

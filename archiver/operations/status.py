@@ -42,6 +42,23 @@ def status(archive: Archive, user: str, today: date) -> dict[str, Any]:
         "sheets": int(sheets),
         "verification": verification_status(archive),
         "audit_checkpoints": {"cases": int(audit[0]), "latest": audit[1]},
+        "timestamps": timestamp_status(archive),
+    }
+
+
+def timestamp_status(archive: Archive) -> dict[str, Any]:
+    """How many volumes' document timestamps are due for renewal (`renew --due`) and when the next one is;
+    read from the volumes themselves (their intact copies)."""
+    from archiver.operations.renewal import renewal_schedule
+
+    rows = [r for r in renewal_schedule(archive) if r.timestamps]
+    expiring = sorted(r.expires for r in rows if r.expires is not None)
+    return {
+        "volumes": len(rows),
+        "due": sum(1 for r in rows if r.due),
+        "renew_before_days": archive.renew_before_days,
+        "earliest_expiry": expiring[0].isoformat(timespec="seconds") if expiring else None,
+        "next_due": (expiring[0] - timedelta(days=archive.renew_before_days)).date().isoformat() if expiring else None,
     }
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from archiver.rendering.pages import html_to_pdf, render_html
 from archiver.rendering.pdfa import DocumentInfo, PdfaVariant, join
-from signing import KeySigner, SignatureRequest, sign_pdf
+from signing import KeySigner, LongTerm, SignatureRequest, sign_pdf
 
 CREATOR_TOOL = "journal-archiver"
 
@@ -24,13 +24,15 @@ def standalone_pdf(
     running_head: str,
     document_title: str,
     seal: tuple[KeySigner, str] | None = None,
+    long_term: LongTerm | None = None,
     **context: Any,
 ) -> bytes:
-    """`template` rendered with `context` as one PDF/A file; `seal`: (the e-seal key, the reason it states)."""
+    """`template` rendered with `context` as one PDF/A file; `seal`: (the e-seal key, the reason it states),
+    `long_term`: what the seal carries (B-LTA, as the volumes' signatures)."""
     html = render_html(template, first_sheet=1, running_head=running_head, document_title=document_title, **context)
     info = DocumentInfo(identifier, title, author, created, CREATOR_TOOL)
     pdf = join([html_to_pdf(html, pdfa)], info, pdfa)
     if seal is None:
         return pdf
     key, reason = seal
-    return sign_pdf(pdf, key, SignatureRequest("eseal", reason=reason))
+    return sign_pdf(pdf, key, SignatureRequest("eseal", reason=reason, long_term=long_term))
