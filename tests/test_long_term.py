@@ -259,3 +259,22 @@ def test_verify_at_a_date_validates_from_the_files_alone(site: Path) -> None:
     problems = json.loads(ran.stdout)["problems"]
     assert problems and all("OUT_OF_BOUNDS_NO_POE" in p["detail"] for p in problems if p["code"] == "signature")
     assert "renew" in problems[0]["detail"]
+
+
+def test_without_revocation_data_archiving_stops_unless_allowed_and_the_case_records_it(
+    initialized: Path, tmp_path: Path
+) -> None:
+    from tests.conftest import SMALL_SCHOOL
+    from tests.sites import copy_archive
+
+    site = copy_archive(initialized, tmp_path / "archive")
+    config = site / "archiver.toml"
+    config.write_text(config.read_text().replace('crls = ["pki/root.crl"]', "crls = []"))
+    refused = _cli(site, "archive", "year", str(SMALL_SCHOOL), user="admin")
+    assert refused.returncode != 0 and "revocation" in refused.stderr and "Traceback" not in refused.stderr
+    assert not any((site / "repositories" / "primary").glob("school-*")), "nothing was stored"
+    allowed = _cli(site, "--json", "archive", "year", str(SMALL_SCHOOL), "--allow-no-revocation", user="admin")
+    assert allowed.returncode == 0, allowed.stderr
+    metadata = json.loads(next((site / "repositories" / "primary" / CASE).glob("v1/content/metadata.json")).read_text())
+    (seal,) = metadata["signatures"]
+    assert seal["level"] == "B-T" and "--allow-no-revocation" in seal["revocation"]
