@@ -173,6 +173,16 @@ def archived(initialized: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
     return archive_and_sign(copy_archive(initialized, tmp_path_factory.mktemp("archived") / "archive"), SMALL_SCHOOL)
 
 
+@pytest.fixture(scope="session")
+def bare_archived(initialized: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`archived` with bare (B-B) signatures, for the tests of storage damage, repair and interrupted runs:
+    a bare signature is made and validated in a third of the time of a B-LTA one, and those tests are
+    about bytes in repositories (timestamps and the DSS are damaged and repaired in tests/test_long_term.py)."""
+    from tests.sites import archive_and_sign, bare
+
+    return archive_and_sign(bare(copy_archive(initialized, tmp_path_factory.mktemp("bare") / "archive")), SMALL_SCHOOL)
+
+
 @pytest.fixture
 def archive_copy(archived: Path, tmp_path: Path) -> Path:
     """A copy of the signed small-school archive that a test may damage, rendering in this process."""

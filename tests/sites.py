@@ -29,3 +29,10 @@ def archive_and_sign(directory: Path, export: Path) -> Path:
                      str(pki / "director.passphrase"), config=config, user="director")  # fmt: skip
     assert signed.returncode == 0, signed.stderr
     return directory
+
+
+def bare(site: Path) -> Path:
+    """The archive at `site` signs with bare (B-B) signatures from now on (`[signing] level`)."""
+    config = site / "archiver.toml"
+    config.write_text(config.read_text().replace('level = "B-LTA"', 'level = "B-B"'))
+    return site

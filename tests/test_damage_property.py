@@ -331,21 +331,9 @@ class Pristine(tuple):  # type: ignore[type-arg]
 
 
 @pytest.fixture(scope="module")
-def bare_archived(initialized: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The signed small-school archive of `archived`, with bare (B-B) signatures: the property is about
-    storage damage and repair, and a bare signature validates in a quarter of the time of a B-LTA one
-    (timestamps and their DSS are damaged and repaired in tests/test_long_term.py)."""
-    from tests.conftest import SMALL_SCHOOL
-    from tests.sites import archive_and_sign, copy_archive
-
-    directory = copy_archive(initialized, tmp_path_factory.mktemp("bare") / "archive")
-    config = directory / "archiver.toml"
-    config.write_text(config.read_text().replace('level = "B-LTA"', 'level = "B-B"'))
-    return archive_and_sign(directory, SMALL_SCHOOL)
-
-
-@pytest.fixture(scope="module")
 def pristine(bare_archived: Path) -> Pristine:
+    """The signed small-school archive with bare signatures (conftest's `bare_archived`): the property is
+    about storage damage and repair."""
     archived = bare_archived
     cases = sorted(p.name for p in (archived / "repositories" / "primary").iterdir() if p.is_dir())
     snapshot = _snapshot(archived)

@@ -19,7 +19,7 @@ from unittest import mock
 import pytest
 
 from tests.clirun import run_cli
-from tests.sites import copy_archive
+from tests.sites import bare, copy_archive
 
 SMALL = Path(__file__).parent / "data" / "small_school.json"
 PERIOD_Q1 = "school-2~2025-2026~c-5a~period~q1"
@@ -112,8 +112,15 @@ def _agree(site: Path) -> None:
 
 
 def _fresh(initialized: Path, tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
-    """A copy of the session's initialized archive that renders in this process (no pool to fork per run)."""
-    return copy_archive(initialized, tmp_path_factory.mktemp(name) / "archive", workers=1)
+    """A copy of the session's initialized archive that renders in this process (no pool to fork per run),
+    with bare signatures: these tests are about each write step, and B-LTA triples the cost of every one."""
+    return bare(copy_archive(initialized, tmp_path_factory.mktemp(name) / "archive", workers=1))
+
+
+@pytest.fixture(scope="module")
+def archived(bare_archived: Path) -> Path:
+    """The signed small-school archive with bare signatures (conftest's `bare_archived`), in this module."""
+    return bare_archived
 
 
 def _sign_args(site: Path) -> list[str]:
