@@ -7,9 +7,10 @@ frozen reports, so it can be tested, reused and replaced (a GOST signer) on its 
 import logging
 import warnings
 
-# cryptography 46+ deprecates DSA, and pyHanko imports its key class to recognise such keys; no DSA key
-# is ever used here, and the warning would be printed before every command's output.
-warnings.filterwarnings("ignore", message="DSA is deprecated", module=r"pyhanko(\.|$)")
+# cryptography 46+ deprecates DSA, and pyHanko and certomancer (the test PKI of `init`) refer to its key
+# class to recognise such keys; no DSA key is ever used here, and the warning would be printed before
+# every command's output.
+warnings.filterwarnings("ignore", message="DSA is deprecated", module=r"(pyhanko|certomancer)(\.|$)")
 
 # pyHanko logs what it finds while it signs and validates ("fetching is not allowed", "imprint is …, but
 # expected …"); without a handler of the application's, Python prints these on stderr. The reports and
