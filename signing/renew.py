@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from signing.errors import SigningError, first_line
-from signing.sign import LongTerm, _reason, document_timestamp, keeping_metadata
+from signing.sign import LongTerm, document_timestamp, failure_reason, keeping_metadata
 
 # Hash algorithms no longer accepted for new evidence: a chain made with them is renewed at once.
 WEAK_DIGESTS = frozenset({"md5", "sha1"})
@@ -71,10 +71,10 @@ def renew_pdf(pdf: bytes, long_term: LongTerm) -> bytes:
         raise SigningError(f"the document cannot be read as a PDF: {first_line(exc)}") from None
     if not stamps:
         raise SigningError("the document has no document timestamp to renew (it is not B-LTA)")
-    context = long_term.validation_context(hard=long_term.require_revocation)
+    context = long_term.validation_context()
     try:
         with keeping_metadata():
             out = add_validation_info(stamps[-1], context, force_write=True)
     except Exception as exc:
-        raise SigningError(f"the newest timestamp's validation data cannot be had: {_reason(exc)}") from None
+        raise SigningError(f"the newest timestamp's validation data cannot be had: {failure_reason(exc)}") from None
     return document_timestamp(out.getvalue(), long_term, context)

@@ -58,7 +58,8 @@ class LongTerm:
     fetch: bool = False  # also fetch OCSP responses and CRLs from the addresses in the certificates
     require_revocation: bool = True  # refuse to sign when revocation data cannot be had for a certificate
 
-    def validation_context(self, *, hard: bool) -> ValidationContext:
+    def validation_context(self) -> ValidationContext:
+        """Hard-fail when revocation data is required, soft-fail when the signing run allows its absence."""
         from asn1crypto import crl
 
         try:
@@ -69,7 +70,7 @@ class LongTerm:
             trust_roots=load_roots(self.trust_roots),
             crls=crls,
             allow_fetching=self.fetch,
-            revocation_mode="hard-fail" if hard else "soft-fail",
+            revocation_mode="hard-fail" if self.require_revocation else "soft-fail",
         )
 
 
@@ -93,13 +94,13 @@ def sign_pdf(pdf: bytes, key: KeySigner, request: SignatureRequest) -> bytes:
     long_term = request.long_term
     if long_term is not None and not long_term.trust_roots:
         raise SigningError("long-term validation data needs the trust roots to build the chains")
-    context = long_term.validation_context(hard=long_term.require_revocation) if long_term else None
+    context = long_term.validation_context() if long_term else None
     timestamper = long_term.timestamps.timestamper() if long_term else None
     with _Prepared(pdf, request, key.signer, context, timestamper) as prepared, keeping_metadata():
         try:
             out = prepared.pdf_signer.sign_pdf(prepared.writer)  # the signature, then its DSS revision
         except Exception as exc:
-            raise SigningError(f"signing failed: {_reason(exc)}") from None
+            raise SigningError(f"signing failed: {failure_reason(exc)}") from None
     data: bytes = out.getvalue()
     if long_term is not None and context is not None:
         data = document_timestamp(data, long_term, context)
@@ -125,7 +126,7 @@ def document_timestamp(pdf: bytes, long_term: LongTerm, context: ValidationConte
         with keeping_metadata():
             out = stamper.timestamp_pdf(writer, "sha256", validation_context=context)
     except Exception as exc:
-        raise SigningError(f"the document timestamp failed: {_reason(exc)}") from None
+        raise SigningError(f"the document timestamp failed: {failure_reason(exc)}") from None
     data: bytes = out.getvalue()
     return data
 
@@ -149,7 +150,7 @@ def keeping_metadata() -> Iterator[None]:
             module.IncrementalPdfFileWriter = original  # type: ignore[attr-defined]
 
 
-def _reason(exc: BaseException) -> str:
+def failure_reason(exc: BaseException) -> str:
     """pyHanko's message with the validator's reason under it (it wraps "no revocation information")."""
     reasons = [first_line(exc)]
     cause = exc.__cause__ or exc.__context__

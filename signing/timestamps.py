@@ -35,10 +35,6 @@ class TimestampSource:
         if (self.url is None) == (self.local is None):
             raise SigningError("a timestamp source is either a TSA's URL or a local time-stamping key")
 
-    @property
-    def name(self) -> str:
-        return self.url if self.url is not None else f"local TSA ({self.local.common_name if self.local else ''})"
-
     def timestamper(self) -> Any:
         """A pyHanko `TimeStamper` for this source."""
         if self.url is not None:

@@ -106,8 +106,7 @@ def validate_pdf(pdf: bytes, trust_roots: Sequence[bytes], *, allow_fetching: bo
     opened = _open(pdf)
     if isinstance(opened, ValidationReport):
         return opened
-    reader, embedded, stamps = opened
-    levels = _levels(reader, embedded, stamps)
+    embedded, stamps, levels = opened
     reports = tuple(
         replace(_validate_one(sig, trust_roots, allow_fetching), level=levels.get(str(sig.field_name)))
         for sig in embedded
@@ -140,8 +139,7 @@ def validate_at(pdf: bytes, trust_roots: Sequence[bytes], at: datetime) -> Valid
     opened = _open(pdf)
     if isinstance(opened, ValidationReport):
         return opened
-    reader, embedded, stamps = opened
-    levels = _levels(reader, embedded, stamps)
+    embedded, stamps, levels = opened
     reports = tuple(
         _carried_to(_ades_one(sig, trust_roots, at, levels.get(str(sig.field_name))), sig, stamps, at)
         for sig in embedded
@@ -244,8 +242,9 @@ def _ades_one(sig: Any, roots: Sequence[bytes], at: datetime, level: str | None)
                    level=level, proven_at=proven)  # fmt: skip
 
 
-def _open(pdf: bytes) -> tuple[Any, list[Any], list[Any]] | ValidationReport:
-    """The reader, the signatures and the document timestamps; a FAILED report for a file without any."""
+def _open(pdf: bytes) -> tuple[list[Any], list[Any], dict[str, str]] | ValidationReport:
+    """The signatures, the document timestamps and each signature's level; a FAILED report for a file
+    without signatures."""
     from pyhanko.pdf_utils.reader import PdfFileReader
 
     try:
@@ -256,7 +255,7 @@ def _open(pdf: bytes) -> tuple[Any, list[Any], list[Any]] | ValidationReport:
         return _failed_file("FORMAT_FAILURE", f"not a readable PDF: {first_line(exc)}")
     if not embedded:
         return _failed_file(NO_SIGNATURE, "the document has no signatures")
-    return reader, embedded, stamps
+    return embedded, stamps, _levels(reader, embedded, stamps)
 
 
 def signature_levels(pdf: bytes) -> dict[str, str]:

@@ -278,3 +278,14 @@ def test_without_revocation_data_archiving_stops_unless_allowed_and_the_case_rec
     metadata = json.loads(next((site / "repositories" / "primary" / CASE).glob("v1/content/metadata.json")).read_text())
     (seal,) = metadata["signatures"]
     assert seal["level"] == "B-T" and "--allow-no-revocation" in seal["revocation"]
+
+
+def test_a_damaged_crl_in_the_configuration_is_named_and_nothing_is_stored(initialized: Path, tmp_path: Path) -> None:
+    from tests.conftest import SMALL_SCHOOL
+    from tests.sites import copy_archive
+
+    site = copy_archive(initialized, tmp_path / "archive")
+    (site / "pki" / "root.crl").write_bytes(b"junk")
+    ran = _cli(site, "archive", "year", str(SMALL_SCHOOL), user="admin")
+    assert ran.returncode == 2 and "root.crl: not a CRL" in ran.stderr and "Traceback" not in ran.stderr, ran.stderr
+    assert not any((site / "repositories" / "primary").glob("school-*"))

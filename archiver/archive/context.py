@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import cached_property
 
 from archiver.archive.catalog import Catalog
 from archiver.archive.storage import OcflRepository, StorageError
@@ -43,7 +44,6 @@ class Archive:
     _eseal: KeySigner | None = field(default=None, repr=False)
     # What B-LTA signatures need (timestamp source, CRLs); None: bare B-B signatures. Loaded on first use.
     long_term_source: Callable[[], LongTerm | None] | None = None
-    _long_term: tuple[LongTerm | None] | None = field(default=None, repr=False)
     allow_no_revocation: bool = False  # this run signs even where revocation data cannot be had (recorded)
 
     @property
@@ -54,11 +54,9 @@ class Archive:
             self._eseal = self.eseal_source()
         return self._eseal
 
-    @property
+    @cached_property
     def long_term(self) -> LongTerm | None:
-        if self._long_term is None:
-            self._long_term = (self.long_term_source() if self.long_term_source is not None else None,)
-        return self._long_term[0]
+        return self.long_term_source() if self.long_term_source is not None else None
 
     def signature_evidence(self) -> LongTerm | None:
         """What this run's signatures carry (B-LTA), and whether they may go without revocation data."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from asn1crypto.crl import CertificateList
+
 from archiver.archive.catalog import open_catalog
 from archiver.archive.context import Archive
 from archiver.archive.keys import read_passphrase
@@ -68,7 +70,12 @@ def load_long_term(config: Config, roots: list[bytes]) -> LongTerm | None:
             data = path.read_bytes()
         except OSError as exc:
             raise ConfigError(f"[signing] crls: {unreadable(path, exc)}") from None
-        crls.append(_der(data))
+        der = _der(data)
+        try:
+            CertificateList.load(der, strict=True).native  # noqa: B018 (parsed whole: a damaged CRL is named here)
+        except Exception:
+            raise ConfigError(f"[signing] crls: {path}: not a CRL (DER or PEM)") from None
+        crls.append(der)
     return LongTerm(source, tuple(roots), tuple(crls), fetch=signing.fetch_revocation)
 
 

@@ -16,7 +16,7 @@ from archiver.cli.session import load_key_file, open_archive
 from archiver.ingest.importers import load_export
 from archiver.ingest.model import JournalExport
 from archiver.operations.archiving import CaseResult, archive_period, archive_year
-from archiver.operations.renewal import renew, renewal_candidates
+from archiver.operations.renewal import renew
 from archiver.operations.retention import dispose, retention_rows, set_hold
 from archiver.operations.signing import sign_pending
 from archiver.operations.status import status
@@ -133,8 +133,8 @@ def renew_command(runtime: Runtime, due_only: bool, case_id: str | None, allow_n
     archive_ = open_archive(runtime)
     archive_.allow_no_revocation = allow_no_revocation
     with Bar(runtime, 0, "Штампы времени") as bar:
-        bar.start(len(renewal_candidates(archive_, case_id)))
-        results = renew(archive_, runtime.user, due_only=due_only, case_id=case_id, progress=bar.update)
+        results = renew(archive_, runtime.user, due_only=due_only, case_id=case_id, progress=bar.update,
+                        planned=bar.start)  # fmt: skip
     renewed = [r for r in results if r.outcome == "renewed"]
     failed = [r for r in results if r.outcome.startswith("failed")]
     payload = {"ok": not failed, "renewed": len(renewed), "cases": [asdict(r) for r in results]}

@@ -49,6 +49,7 @@ from archiver.rendering.pdfa import PdfaVariant
 from archiver.rendering.volume import render_volume
 from archiver.workers import workers
 from signing import KeySigner, LongTerm, SignatureRequest, sign_pdf
+from signing.errors import SigningError
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,10 @@ def _archive_volumes(
     with workers(archive.workers or None, _Producer.start, settings) as pool:
         futures = [pool.submit(_Producer.produce, volume, info) for volume, info in todo]
         for (volume, info), future in zip(todo, futures, strict=True):
-            sealed, sheets, sealed_at = future.result()
+            try:
+                sealed, sheets, sealed_at = future.result()
+            except SigningError as exc:  # nothing of this case is stored yet
+                raise ArchiveError(f"{info.case_id}: cannot be sealed: {exc}") from None
             seal = signature_entry("eseal", "eseal", archive.eseal, sealed_at, sealed, archive.allow_no_revocation)
             info = replace(info, sheets=sheets, signatures=(seal,))
             files = case_files(archive, info, 1, sealed, document_bytes(volume.source))

@@ -4,6 +4,7 @@ version of the case in every repository, recorded in the catalog and the audit t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -103,6 +104,7 @@ def renew(
     due_only: bool = True,
     case_id: str | None = None,
     progress: Progress | None = None,
+    planned: Callable[[int], None] | None = None,
 ) -> list[RenewalResult]:
     """A new document timestamp on every B-LTA volume that is due (or on every one, `due_only=False`), each
     as a new version of its case; a volume that cannot be renewed is reported and the others go on."""
@@ -113,7 +115,10 @@ def renew(
     archive.check_repositories()
     before = archive.clock() + timedelta(days=archive.renew_before_days)
     results: list[RenewalResult] = []
-    for ident, title, status in renewal_candidates(archive, case_id):
+    candidates = renewal_candidates(archive, case_id)
+    if planned is not None:
+        planned(len(candidates))
+    for ident, title, status in candidates:
         with archive.case_lock(ident):
             try:
                 files = read_intact(archive, ident)
