@@ -131,7 +131,7 @@ def test_verify_reports_each_signatures_level_and_time(archived: Path, tmp_path:
             ("eseal", "B-LTA", "PASSED"),
             ("director", "B-LTA", "PASSED"),
         ]
-        assert all(s["timestamp"] for s in copy["signatures"])
+        assert all(s["timestamp"] and s["proven_at"] == s["timestamp"] for s in copy["signatures"])
     metadata = json.loads(next((site / "repositories" / "primary" / CASE).glob("v2/content/metadata.json")).read_text())
     assert [s["level"] for s in metadata["signatures"]] == ["B-LTA", "B-LTA"]  # sealed with the case
 

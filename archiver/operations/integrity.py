@@ -520,7 +520,9 @@ def _check_volume(
             "indication": s.indication,
             "level": s.level,
             "timestamp": s.timestamp_time.isoformat(timespec="seconds") if s.timestamp_time else None,
-            **({"proven_at": s.proven_at.isoformat(timespec="seconds") if s.proven_at else None} if as_of else {}),
+            # When the evidence proves it existed: the long-term result with --at, else its earliest covering
+            # timestamp (the signature timestamp); None for a bare signature, which nothing proves.
+            "proven_at": (lambda t: t.isoformat(timespec="seconds") if t else None)(s.proven_at or s.timestamp_time),
         }
         for s in report.signatures
     )
