@@ -12,7 +12,7 @@ import hashlib
 import io
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from signing.errors import first_line
@@ -107,10 +107,10 @@ def validate_pdf(pdf: bytes, trust_roots: Sequence[bytes], *, allow_fetching: bo
     if isinstance(opened, ValidationReport):
         return opened
     embedded, stamps, levels = opened
-    reports = tuple(
-        replace(_validate_one(sig, trust_roots, allow_fetching), level=levels.get(str(sig.field_name)))
-        for sig in embedded
-    )
+    now = datetime.now(UTC)  # as of now: the evidence that carries each signature must still be valid
+    checked = [replace(_validate_one(sig, trust_roots, allow_fetching), level=levels.get(str(sig.field_name)))
+               for sig in embedded]  # fmt: skip
+    reports = tuple(_carried_to(report, sig, stamps, now) for report, sig in zip(checked, embedded, strict=True))
     timestamps = tuple(_validate_stamp(stamp, trust_roots, allow_fetching) for stamp in stamps)
     worst = min(reports, key=lambda r: {FAILED: 0, INDETERMINATE: 1, PASSED: 2}[r.indication])
     if worst.indication != PASSED:
