@@ -377,4 +377,5 @@ def test_the_disposal_act_is_in_proper_form(site: Site) -> None:
     assert "УТВЕРЖДАЮ" in text and "№ 1 от" in text and "о выделении к уничтожению" in text
     assert "Классный журнал 5А класса" in text and "school-2~2025-2026~c-5a~period~q1" in text
     assert "2025/2026 учебный год" in text and "до замены следующей архивной копией" in text
+    assert "подписи: печать B-LTA" in text  # the level the case's seal was made with
     assert not re.search(r"\d{4}-\d{2}-\d{2}", text.replace("2025-2026~", "")), "no ISO dates in an act"

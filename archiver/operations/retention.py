@@ -183,6 +183,8 @@ def _case_record(case: CaseInfo) -> dict[str, Any]:
         "retention_class": case.retention.retention_class,
         "closed_on": case.retention.closed_on.isoformat(),
         "retain_until": case.retention.retain_until.isoformat() if case.retention.retain_until else None,
+        # Who signed it, and the PAdES level each signature was sealed with (older cases record none).
+        "signatures": [{"role": s.get("role"), "level": s.get("level")} for s in case.signatures],
     }
 
 
