@@ -126,6 +126,28 @@ def test_damage_is_found_and_repaired(site: Path, damage: str, repo: str) -> Non
         assert any(p.is_file() for p in kept), "the damaged file is kept aside"
 
 
+def test_damaged_audit_case_is_repaired_after_the_checkpoint_verify_could_not_seal(site: Path) -> None:
+    """Found by the damage property: with the file that the month's audit case's registry still points to
+    (written by an earlier version) damaged in one copy, verify's closing checkpoint is written into the other copy only. Repair sets that leftover aside
+    first, and restores the damaged copy from the one that is then intact."""
+    audit = sorted((site / "repositories" / "primary").glob("archive~audit~*"))[-1]  # the latest month
+    inventory = json.loads((audit / "inventory.json").read_bytes())
+    state = inventory["versions"][inventory["head"]]["state"]
+    digest = next(d for d, paths in state.items() if "registry.json" in paths)  # unchanged since an earlier one
+    registry = audit / inventory["manifest"][digest][0]
+    registry.unlink()
+    registry.mkdir()
+    found = _cli(site, "--json", "verify")
+    assert found.returncode == 1 and "checkpoint was not sealed" in found.stderr, found.stderr
+    assert [(p["case"], p["repository"]) for p in json.loads(found.stdout)["problems"]] == [(audit.name, "primary")]
+    repaired = _cli(site, "--json", "repair")
+    assert repaired.returncode == 0, repaired.stdout + repaired.stderr
+    outcomes = [(r["repository"], r["detail"]) for r in json.loads(repaired.stdout)["repairs"]]
+    assert outcomes[0][0] == "secondary" and "interrupted run" in outcomes[0][1], outcomes
+    assert outcomes[1] == ("primary", "the copy restored from secondary"), outcomes
+    assert _verify(site) == (0, [])
+
+
 def test_deep_verify_also_checks_the_sha512_manifest(site: Path) -> None:
     flip(site, "secondary")
     status, problems = _verify(site, "--deep")

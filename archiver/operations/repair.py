@@ -33,17 +33,21 @@ def repair(archive: Archive, user: str, case_id: str | None = None) -> list[Repa
     results: list[RepairResult] = []
     if case_id is None:
         results += _repair_roots(archive, user, [f for f in report.findings if f.case_id == "storage-root"])
-    broken: dict[str, list[str]] = {}
+    broken: dict[str, list[CopyResult]] = {}
     for copy in report.copies:
         if copy.status == "missing" or copy.copy_problems:
-            broken.setdefault(copy.case_id, []).append(copy.repository)
-    for case, names in broken.items():
+            broken.setdefault(copy.case_id, []).append(copy)
+    for case, copies in broken.items():
         with archive.case_lock(case):
             current = snapshots(archive, case)  # read under the lock: a run may have added a version since
             if not current:
                 continue
-            for name in names:
-                results.append(_repair_copy(archive, user, current[0], name))
+            # Leftovers of an interrupted run first: a copy that is only ahead of the catalog becomes the
+            # intact copy that a damaged one is restored from (a run that could not write its new version
+            # into the damaged copy leaves one behind in the other).
+            copies.sort(key=lambda c: not _only_ahead(c, current[0]))
+            for copy in copies:
+                results.append(_repair_copy(archive, user, current[0], copy.repository))
     return results
 
 
