@@ -9,6 +9,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from datetime import date
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -82,6 +83,19 @@ class SchoolConfig:
     """[school]: how the school's documents print times."""
 
     timezone: str = "Europe/Moscow"  # an IANA zone: signing times and acts are printed in it
+    # The day (MM-DD, in the calendar year the school year ends) by which the year-end volumes are printed,
+    # signed and sealed (seed 001 §5.2, 004 §3.7: «до 30 июня»): `status` and `sign` count down to it, and
+    # a volume signed after it is flagged (not refused).
+    year_end_deadline: str = "06-30"
+
+
+@dataclass(frozen=True)
+class RetentionConfig:
+    """[retention]: how long a class's quarter copies are kept once its year-end volume is signed (seed 001
+    §5.1: «до более нового обновления»): "signed" (from that day) or "MM-DD" (from the first such day after
+    it, e.g. "09-01")."""
+
+    period_copies_until: str = "signed"
 
 
 @dataclass(frozen=True)
@@ -102,6 +116,7 @@ class Config:
     integrity: IntegrityConfig = field(default_factory=IntegrityConfig)
     security: SecurityConfig = field(default_factory=SecurityConfig)
     school: SchoolConfig = field(default_factory=SchoolConfig)
+    retention: RetentionConfig = field(default_factory=RetentionConfig)
     repositories: tuple[RepositoryConfig, ...] = ()  # [repositories] name = "path" (or a table), two or more
     source: Path | None = None  # the file it was read from, if any
 
@@ -129,6 +144,7 @@ _SECTIONS: dict[str, type] = {
     "integrity": IntegrityConfig,
     "security": SecurityConfig,
     "school": SchoolConfig,
+    "retention": RetentionConfig,
 }
 
 
@@ -220,6 +236,12 @@ def _check(section: Any, where: str) -> None:
             raise ConfigError(
                 f"{where} timezone {section.timezone!r} is not a known time zone (e.g. Europe/Moscow)"
             ) from None
+    if isinstance(section, SchoolConfig) and month_day(section.year_end_deadline) is None:
+        raise ConfigError(f"{where} year_end_deadline must be a day as MM-DD (\"06-30\"), not "
+                          f"{section.year_end_deadline!r}")  # fmt: skip
+    copies = section.period_copies_until if isinstance(section, RetentionConfig) else "signed"
+    if copies != "signed" and month_day(copies) is None:
+        raise ConfigError(f'{where} period_copies_until must be "signed" or a day as MM-DD ("09-01"), not {copies!r}')
     if isinstance(section, InputConfig) and not 1 <= section.max_export_mb <= 64 * 1024:
         raise ConfigError(f"{where} max_export_mb must be between 1 and 65536")
     if isinstance(section, RenderConfig):
@@ -238,3 +260,15 @@ def _check(section: Any, where: str) -> None:
             raise ConfigError(f"{where} tsa_url and tsa_key: give one timestamp source, not both")
     if isinstance(section, IntegrityConfig) and not 1 <= section.full_cycle_days <= 3650:
         raise ConfigError(f"{where} full_cycle_days must be between 1 and 3650")
+
+
+def month_day(text: str) -> tuple[int, int] | None:
+    """«06-30» → (6, 30); None when it is not a day of the year (29 February is not: not every year has it)."""
+    month, _, day = text.partition("-")
+    if len(month) != 2 or len(day) != 2 or not (month + day).isdigit():
+        return None
+    try:
+        date(2025, int(month), int(day))
+    except ValueError:
+        return None
+    return int(month), int(day)

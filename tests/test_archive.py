@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,11 +35,11 @@ class Site:
     directory: Path
     catalog_url: str
 
-    def run(self, *args: str, user: str = "admin") -> Ran:
-        return run_cli(*args, config=self.directory / "archiver.toml", user=user)  # fmt: skip
+    def run(self, *args: str, user: str = "admin", at: datetime | None = None) -> Ran:
+        return run_cli(*args, config=self.directory / "archiver.toml", user=user, at=at)  # fmt: skip
 
-    def ok(self, *args: str, user: str = "admin") -> dict[str, Any]:
-        result = self.run("--json", *args, user=user)
+    def ok(self, *args: str, user: str = "admin", at: datetime | None = None) -> dict[str, Any]:
+        result = self.run("--json", *args, user=user, at=at)
         assert result.returncode == 0, result.stderr
         payload: dict[str, Any] = json.loads(result.stdout)
         return payload
@@ -57,6 +58,10 @@ class Site:
 
 @pytest.fixture
 def site(tmp_path: Path, catalog_url: str, initialized: Path) -> Site:
+    return make_site(tmp_path, catalog_url, initialized)
+
+
+def make_site(tmp_path: Path, catalog_url: str, initialized: Path) -> Site:
     """A copy of the session's initialized archive (its users added); on PostgreSQL its catalog moves there,
     rebuilt from the primary repository (the users come back from the sealed registry)."""
     directory = copy_archive(initialized, tmp_path / "archive")
@@ -177,19 +182,28 @@ def test_a_school_wide_summary_case_of_earlier_versions_keeps_working(site: Site
     assert [k["id"] for k in source["classes"]] == ["c-5a"]
     rows = {r["case_id"]: r for r in site.ok("retention", "list", user="archivist")["cases"]}
     assert (rows[legacy]["retention_class"], rows[legacy]["retain_until"]) == ("25y", "2052-01-01")
-    refused = site.run("dispose", legacy, user="archivist")
+    refused = site.run("dispose", "propose", legacy, user="archivist")
     assert refused.returncode == 1 and "2052-01-01" in refused.stderr
 
 
 def test_early_disposal_is_refused_and_touches_nothing(site: Site) -> None:
     site.ok("archive", "year", str(SMALL))
     before = sorted(p.name for p in site.repository("primary").iterdir())
-    refused = site.run("dispose", CASE_YEAR, user="archivist")
+    refused = site.run("dispose", "propose", CASE_YEAR, user="archivist")
     assert refused.returncode == 1 and "2032-01-01" in refused.stderr
     assert sorted(p.name for p in site.repository("primary").iterdir()) == before
     assert site.query(f"SELECT status FROM cases WHERE id = '{CASE_YEAR}'")[0][0] == "awaiting_signature"
-    outcomes = site.query("SELECT action, outcome FROM audit_events WHERE action = 'dispose'")
-    assert outcomes == [("dispose", "refused")]
+    outcomes = site.query("SELECT action, outcome FROM audit_events WHERE action LIKE 'dispose%'")
+    assert outcomes == [("dispose propose", "refused")]
+
+
+def dispose_through_an_act(site: Site, *cases: str) -> dict[str, Any]:
+    """Propose an act for the cases, the director approves it, the archivist executes it."""
+    proposed = site.ok("dispose", "propose", *cases, user="archivist")["acts"]
+    assert len(proposed) == 1 and sorted(proposed[0]["cases"]) == sorted(cases), proposed
+    act = f"{proposed[0]['school_id']}/{proposed[0]['number']}"
+    site.ok("dispose", "approve", act, *_director_args(site), user="director")
+    return site.ok("dispose", "execute", act, user="archivist")
 
 
 def test_due_case_is_disposed_with_an_act_and_holds_stop_it(site: Site) -> None:
@@ -198,12 +212,13 @@ def test_due_case_is_disposed_with_an_act_and_holds_stop_it(site: Site) -> None:
     old = "school-2~2025-2026~c-5a~period~q1"
     assert [c["case_id"] for c in site.ok("retention", "list", "--due")["cases"]] == [old]
     site.ok("retention", "hold", old)
-    held = site.run("dispose", old, user="archivist")
+    held = site.run("dispose", "propose", old, user="archivist")
     assert held.returncode == 1 and "legal hold" in held.stderr
+    assert site.ok("dispose", "propose", "--due", user="archivist")["acts"] == [], "nothing due but the held one"
     site.ok("retention", "release", old)
-    done = site.ok("dispose", old, user="archivist")
-    assert done["act_case"] == "school-2~acts"
-    assert site.ok("dispose", old, user="archivist") == done, "a re-run finds nothing left to do"
+    done = dispose_through_an_act(site, old)
+    assert (done["status"], done["removed"], done["kept"]) == ("executed", [old], [])
+    assert site.ok("dispose", "execute", "1", user="archivist") == {**done, "version": None}, "a re-run: nothing"
     for name in ("primary", "secondary"):
         assert not (site.repository(name) / old).exists()
         assert (site.repository(name) / "school-2~acts").is_dir()
@@ -330,7 +345,7 @@ def test_a_disposed_case_is_not_archived_again(site: Site) -> None:
     site.ok("archive", "quarter", str(SMALL), "--period", "q1")
     site.ok("archive", "quarter", str(SMALL), "--period", "q2")
     old = "school-2~2025-2026~c-5a~period~q1"
-    site.ok("dispose", old, user="archivist")
+    dispose_through_an_act(site, old)
     cases = [p for p in site.repository("primary").iterdir() if p.is_dir() and "~audit~" not in p.name]
     before = {p.name: sorted(q.name for q in p.iterdir()) for p in cases}
     again = site.run("archive", "quarter", str(SMALL), "--period", "q1")
@@ -370,8 +385,8 @@ def test_the_disposal_act_is_in_proper_form(site: Site) -> None:
 
     site.ok("archive", "quarter", str(SMALL), "--period", "q1")
     site.ok("archive", "quarter", str(SMALL), "--period", "q2")
-    site.ok("dispose", "school-2~2025-2026~c-5a~period~q1", user="archivist")
-    (act,) = site.repository("primary").glob("school-2~acts/v*/content/volume.pdf")
+    dispose_through_an_act(site, "school-2~2025-2026~c-5a~period~q1")
+    act = max(site.repository("primary").glob("school-2~acts/v*/content/volume.pdf"))  # the approved act
     text = " ".join(" ".join(page_texts(act.read_bytes())).split())
     assert "Муниципальное автономное общеобразовательное учреждение «Средняя школа № 2»" in text
     assert "УТВЕРЖДАЮ" in text and "№ 1 от" in text and "о выделении к уничтожению" in text

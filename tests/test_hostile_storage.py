@@ -227,7 +227,7 @@ def test_a_forged_older_version_inventory_stops_signing(archived: Path, tmp_path
 
 def test_ids_that_try_to_leave_the_archive(site: Path, tmp_path: Path) -> None:
     evil = tmp_path / "EVIL"
-    result = _cli(site, "dispose", str(evil))
+    result = _cli(site, "dispose", "propose", str(evil))
     assert result.returncode == 2 and not evil.with_suffix(".lock").exists()
     for command in ("verify", "repair"):
         typo = _cli(site, command, "--case", "no-such-case")

@@ -68,7 +68,7 @@ def _objects(site: Path, case: str) -> list[bool]:
 def test_as_is_refused_to_anyone_but_an_admin(site: Path) -> None:
     made = _cli(site, "--as", "admin", "users", "add", "mallory", "--role", "admin", user="mallory")
     assert made.returncode == 1 and "only an admin" in made.stderr, made.stderr
-    refused = _cli(site, "--as", "archivist", "dispose", CASE, user="auditor")
+    refused = _cli(site, "--as", "archivist", "dispose", "propose", CASE, user="auditor")
     assert refused.returncode == 1 and "only an admin" in refused.stderr
     assert _objects(site, CASE) == [True, True]
     assert [e["outcome"] for e in _events(site, "act as")] == ["refused", "refused"]
@@ -183,7 +183,7 @@ def test_retention_edited_in_the_catalog_is_found_and_disposal_refused(site: Pat
     found = [p for p in problems if p["code"] == "catalog" and "retain_until" in p["detail"]]
     assert status == 1 and {p["repository"] for p in found} == {"primary", "secondary"}, problems
     assert "2032-01-01" in found[0]["detail"]
-    refused = _cli(site, "dispose", CASE)
+    refused = _cli(site, "dispose", "propose", CASE)
     assert refused.returncode == 1 and "disagrees with the sealed metadata" in refused.stderr, refused.stderr
     assert _objects(site, CASE) == [True, True]
 
@@ -221,7 +221,7 @@ def test_edited_metadata_is_never_adopted_by_a_rebuild(site: Path) -> None:
     assert rebuilt.returncode == 1, rebuilt.stdout + rebuilt.stderr
     report = json.loads(rebuilt.stdout)
     assert any(s.startswith(CASE) and "sealed manifest" in s for s in report["skipped"]), report
-    gone = _cli(site, "dispose", CASE)
+    gone = _cli(site, "dispose", "propose", CASE)
     assert gone.returncode == 2 and "no case" in gone.stderr
     assert _objects(site, CASE) == [True, True]
 
@@ -394,8 +394,8 @@ def test_users_written_into_the_catalog_never_count(site: Path) -> None:
 
 def test_a_case_marked_disposing_by_sql_is_not_destroyed(site: Path) -> None:
     _sql(site, "UPDATE cases SET status = 'disposing' WHERE id = ?", CASE)
-    refused = _cli(site, "dispose", CASE)
-    assert refused.returncode == 1 and "no sealed act names it" in refused.stderr, refused.stderr
+    refused = _cli(site, "dispose", "propose", CASE)
+    assert refused.returncode == 1 and "is disposing" in refused.stderr, refused.stderr
     assert _objects(site, CASE) == [True, True]
     status, problems = _verify(site)
     assert status == 1 and any(p["case"] == CASE and "no sealed act names it" in p["detail"] for p in problems)

@@ -158,6 +158,20 @@ def superseded(initialized: Path, tmp_path_factory: pytest.TempPathFactory) -> P
     return site
 
 
+@pytest.fixture(scope="module")
+def approved(superseded: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """q1 superseded, on disposal act № 1 approved by the director: ready to execute."""
+    site = tmp_path_factory.mktemp("approved") / "archive"
+    shutil.copytree(superseded, site, symlinks=True)
+    config = site / "archiver.toml"
+    assert run_cli("dispose", "propose", PERIOD_Q1, config=config, user="archivist").returncode == 0
+    pki = site / "pki"
+    done = run_cli("dispose", "approve", "1", "--key", str(pki / "director.p12"), "--passphrase-file",
+                   str(pki / "director.passphrase"), config=config, user="director")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return site
+
+
 def _damaged(archived: Path, target: Path) -> Path:
     shutil.copytree(archived, target, symlinks=True)
     config = target / "archiver.toml"
@@ -210,16 +224,16 @@ def test_sign_killed_at_each_write_step(unsigned: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_dispose_killed_at_each_write_step(superseded: Path, tmp_path: Path) -> None:
+def test_dispose_killed_at_each_write_step(approved: Path, tmp_path: Path) -> None:
     def again(site: Path) -> None:
-        done = run_cli("dispose", PERIOD_Q1, config=site / "archiver.toml", user="archivist")
+        done = run_cli("dispose", "execute", "1", config=site / "archiver.toml", user="archivist")
         assert done.returncode == 0, done.stderr
         with sqlite3.connect(site / "catalog.sqlite") as db:
             assert db.execute("SELECT status FROM cases WHERE id = ?", (PERIOD_Q1,)).fetchall() == [("disposed",)]
             acts = db.execute("SELECT COUNT(*) FROM case_versions WHERE case_id = 'school-2~acts'").fetchall()
-        assert acts == [(1,)], "one act for one disposal"
+        assert acts == [(4,)], "proposed, approved, executing, executed: each step once"
 
-    assert _every_step(superseded, tmp_path, ["dispose", PERIOD_Q1], "archivist", again) >= 2
+    assert _every_step(approved, tmp_path, ["dispose", "execute", "1"], "archivist", again) >= 3
 
 
 @pytest.mark.slow
@@ -297,13 +311,13 @@ def test_a_full_second_repository_is_a_clear_error_and_the_rerun_completes(
     if command == "repair":
         _damaged(request.getfixturevalue("archived"), site)
     else:
-        base = {"archive": "fresh", "sign": "unsigned", "dispose": "superseded"}[command]
+        base = {"archive": "fresh", "sign": "unsigned", "dispose": "approved"}[command]
         shutil.copytree(request.getfixturevalue(base), site, symlinks=True)
     filler = _on_small_disk(site, small_disk)
     args, user = {
         "archive": (["archive", "year", str(SMALL)], "admin"),
         "sign": (_sign_args(site), "director"),
-        "dispose": (["dispose", PERIOD_Q1], "archivist"),
+        "dispose": (["dispose", "execute", "1"], "archivist"),
         "repair": (["repair"], "archivist"),
     }[command]
     full = run_cli(*args, config=site / "archiver.toml", user=user)

@@ -90,7 +90,7 @@ def test_a_catalog_behind_is_refused_until_an_admin_upgrades_it(made: Path, cata
     assert refused.returncode == 1 and "may not upgrade" in refused.stderr
     upgraded = run_cli("--json", "catalog", "upgrade", config=made, user="root")
     assert upgraded.returncode == 0, upgraded.stderr
-    assert json.loads(upgraded.stdout)["from"] == "0002" and schema_revisions(engine)[0] == "0004"
+    assert json.loads(upgraded.stdout)["from"] == "0002" and schema_revisions(engine)[0] == "0005"
     engine.dispose()
     catalog = open_catalog(catalog_url)  # opens now; the upgrade is in the audit trail
     with catalog.engine.connect() as connection:

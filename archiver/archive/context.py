@@ -38,6 +38,8 @@ class Archive:
     full_cycle_days: int = 30
     timezone: str = "Europe/Moscow"  # [school] timezone: what printed times are in
     renew_before_days: int = 365  # [signing]: document timestamps are renewed this long before they expire
+    year_end_deadline: str = "06-30"  # [school]: MM-DD by which the year-end volumes are signed
+    period_copies_until: str = "signed"  # [retention]: quarter copies once the year-end volume is signed
     # Unlocks the school's e-seal key: called on first use of `eseal`, after the operation has checked the
     # user's role (a refused run of a registered user still seals the audit checkpoint with it).
     eseal_source: Callable[[], KeySigner] | None = None

@@ -140,5 +140,7 @@ def archive_from_config(config: Config, user: Callable[[], str] | None = None, *
         full_cycle_days=config.integrity.full_cycle_days,
         timezone=config.school.timezone,
         renew_before_days=config.signing.renew_before_days,
+        year_end_deadline=config.school.year_end_deadline,
+        period_copies_until=config.retention.period_copies_until,
     )
     return archive

@@ -25,7 +25,8 @@ PERMISSIONS = {
     "quarantine": {"admin"},
     "repair": {"archivist"},
     "renew": {"archivist", "admin"},  # a nightly job of the service account, or the archivist by hand
-    "dispose": {"archivist"},
+    "dispose": {"archivist"},  # propose a disposal act, execute an approved one
+    "approve": {"director"},  # a disposal act («Утверждаю»)
     "status": set(ROLES),
     "find": set(ROLES),
     "get": {"auditor", "archivist", "admin", "director"},

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -199,6 +199,7 @@ def version_rows(
                 signer=entry["signer"],
                 certificate_serial=entry["certificate_serial"],
                 signed_at=datetime.fromisoformat(entry["signed_at"]),
+                deadline_missed=date.fromisoformat(entry["deadline_missed"]) if entry.get("deadline_missed") else None,
             )
         )
 
@@ -275,7 +276,8 @@ def intact_files(archive: Archive, repository: Repository, case_id: str, version
 
 
 def sealed_act_names(archive: Archive, school_id: str, case_id: str) -> bool:
-    """Whether a sealed disposal act in the school's acts case names `case_id` (newest first)."""
+    """Whether a sealed disposal act in the school's acts case names `case_id` for removal: an act under
+    execution or executed (archiver.operations.disposal), or an act of an earlier version (one case each)."""
     acts = acts_case_id(school_id)
     for repository in archive.repositories:
         try:
@@ -285,10 +287,20 @@ def sealed_act_names(archive: Archive, school_id: str, case_id: str) -> bool:
         for number in range(head.number if head is not None else 0, 0, -1):
             files = intact_files(archive, repository, acts, number)
             try:
-                if files is not None and json.loads(files[SOURCE]).get("case") == case_id:
-                    return True
-            except (KeyError, ValueError, AttributeError):
+                body = json.loads(files[SOURCE]) if files is not None else None
+            except (KeyError, ValueError, RecursionError):
                 continue
+            if not isinstance(body, dict):
+                continue
+            if body.get("case") == case_id:
+                return True
+            registered = body.get("acts")
+            if isinstance(registered, list) and any(
+                isinstance(act, dict) and act.get("status") in ("executing", "executed")
+                and isinstance(act.get("removed"), list) and case_id in act["removed"]
+                for act in registered
+            ):  # fmt: skip
+                return True
     return False
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
@@ -16,8 +17,10 @@ from archiver.cli.session import load_key_file, open_archive
 from archiver.ingest.importers import load_export
 from archiver.ingest.model import JournalExport
 from archiver.operations.archiving import CaseResult, archive_period, archive_year
+from archiver.operations.deadlines import pending_deadlines
+from archiver.operations.disposal import acts, approve, execute, propose
 from archiver.operations.renewal import renew
-from archiver.operations.retention import dispose, retention_rows, set_hold
+from archiver.operations.retention import retention_rows, set_hold
 from archiver.operations.signing import sign_pending
 from archiver.operations.status import status
 from signing import KeySigner
@@ -81,13 +84,28 @@ def archive_year_command(runtime: Runtime, file: Path, allow_no_revocation: bool
     _report(runtime, results, "archived")
 
 
+def director_key_options(command: Callable[..., None]) -> Callable[..., None]:
+    """--key, --passphrase-file and --allow-no-revocation: what the director signs with."""
+    for option in reversed((
+        click.option("--key", type=click.Path(path_type=Path), required=True, help="The director's PKCS#12 file."),
+        click.option("--passphrase-file", type=click.Path(path_type=Path), help="Read the passphrase from this file."),
+        click.option("--allow-no-revocation", is_flag=True,
+                     help="Sign even where no revocation data (CRL, OCSP) can be had; the case records it."),
+    )):  # fmt: skip
+        command = option(command)
+    return command
+
+
+def director_key(key: Path, passphrase_file: Path | None) -> Callable[[], KeySigner]:
+    """Unlocks the director's key when called (once the director's role is checked)."""
+    prompt = (lambda text: click.prompt(text, hide_input=True, err=True)) if sys.stdin.isatty() else None
+    return lambda: load_key_file(key, read_passphrase(passphrase_file, prompt=prompt, what=key.name))
+
+
 @cli.command()
 @click.option("--case", "case_id", help="Sign this case only.")
 @click.option("--pending", is_flag=True, help="Sign every case awaiting the director's signature.")
-@click.option("--key", type=click.Path(path_type=Path), required=True, help="The director's PKCS#12 file.")
-@click.option("--passphrase-file", type=click.Path(path_type=Path), help="Read the passphrase from this file.")
-@click.option("--allow-no-revocation", is_flag=True,
-              help="Sign even where no revocation data (CRL, OCSP) can be had; the case records it.")  # fmt: skip
+@director_key_options
 @click.pass_obj
 def sign(
     runtime: Runtime,
@@ -106,14 +124,16 @@ def sign(
         raise click.UsageError("give either --case ID or --pending")
     archive_ = open_archive(runtime)
     archive_.allow_no_revocation = allow_no_revocation
-    prompt = (lambda text: click.prompt(text, hide_input=True, err=True)) if sys.stdin.isatty() else None
-
-    def director() -> KeySigner:  # unlocked once the director's role is checked
-        return load_key_file(key, read_passphrase(passphrase_file, prompt=prompt, what=key.name))
-
     with Bar(runtime, 0, "Подпись") as bar:
-        results = sign_pending(archive_, director, runtime.user, case_id, progress=bar.update)
-    _report(runtime, results, "signed")
+        results = sign_pending(archive_, director_key(key, passphrase_file), runtime.user, case_id,
+                               progress=bar.update)  # fmt: skip
+    deadlines = pending_deadlines(archive_, archive_.clock().date())  # what still awaits the director
+    late = [r for r in results if r.outcome.startswith("signed after")]
+    payload = {"ok": True, "cases": [asdict(r) for r in results], "deadlines": [d.as_dict() for d in deadlines]}
+    lines = [f"{r.case_id}: {r.outcome} ({r.sheets} sheets) — {r.title}" for r in results]
+    lines.append(f"{len(results)} case(s) signed" + (f", {len(late)} after the year-end deadline" if late else ""))
+    lines += [f"year-end deadline: {d.sentence()}" for d in deadlines]
+    runtime.emit(payload, "\n".join(lines))
 
 
 @cli.command("renew")
@@ -157,7 +177,9 @@ def status_command(runtime: Runtime) -> None:
     lines.append(f"sheets kept: {data['sheets']}")
     lines.append(f"awaiting the director's signature: {len(data['awaiting_signature'])}")
     lines += [f"  {ident}" for ident in data["awaiting_signature"]]
+    lines += [f"year-end deadline: {d['summary']}" for d in data["deadlines"]]
     lines.append(f"due for disposal: {data['due_for_disposal']}")
+    lines += [f"disposal act {a['school']}/{a['number']}: {a['status']}" for a in data["open_acts"]]
     stamps = data["timestamps"]
     lines.append(
         f"document timestamps: {stamps['due']} of {stamps['volumes']} volume(s) due for renewal (`renew --due`);"
@@ -233,14 +255,80 @@ def _set_hold(runtime: Runtime, case_id: str, hold: bool) -> None:
     )
 
 
-@cli.command("dispose")
-@click.argument("case_id")
-@click.pass_obj
-def dispose_command(runtime: Runtime, case_id: str) -> None:
-    """Destroy a case whose retention has ended: from every repository, with a sealed disposal act.
+@cli.group("dispose")
+def dispose_group() -> None:
+    """Destroy cases whose retention has ended: an act proposed, approved by the director, executed.
 
-    Refused (exit 1, nothing touched) before the case's date or while it is on legal hold.
+    Nothing is removed without an act the director approved with their signature; the acts are kept
+    permanently in the school's acts case.
+    """
+
+
+@dispose_group.command("propose")
+@click.option("--due", is_flag=True, help="Every case whose retention has ended and is not on legal hold.")
+@click.argument("case_ids", nargs=-1, metavar="[CASE]...")
+@click.pass_obj
+def dispose_propose(runtime: Runtime, due: bool, case_ids: tuple[str, ...]) -> None:
+    """Draw up a disposal act (a draft for the director) listing the due cases, or the named ones.
+
+    One act per school, numbered, sealed by the e-seal. Cases already on an open act are left out; a named
+    case that is not due is refused (exit 1, nothing written). Quarter copies whose class's year-end volume
+    is signed are first marked superseded by it.
+    """
+    if due == bool(case_ids):
+        raise click.UsageError("give either --due or the cases to propose")
+    archive_ = open_archive(runtime)
+    made = propose(archive_, runtime.user, archive_.clock().date(), case_ids)
+    payload = {"ok": True, "acts": [asdict(a) for a in made]}
+    lines = [f"act № {a.number} ({a.school_id}): proposed, {len(a.cases)} case(s); the director approves it with "
+             f"`archiver dispose approve {a.school_id}/{a.number} --key FILE`" for a in made]  # fmt: skip
+    runtime.emit(payload, "\n".join(lines) or "no case is due for disposal; no act was made")
+
+
+@dispose_group.command("approve")
+@click.argument("act")
+@director_key_options
+@click.pass_obj
+def dispose_approve(
+    runtime: Runtime, act: str, key: Path, passphrase_file: Path | None, allow_no_revocation: bool
+) -> None:
+    """The director approves a proposed act (ACT: its number, or SCHOOL/NUMBER) with their signature."""
+    archive_ = open_archive(runtime)
+    archive_.allow_no_revocation = allow_no_revocation
+    done = approve(archive_, director_key(key, passphrase_file), runtime.user, act)
+    runtime.emit({"ok": True, **asdict(done)},
+                 f"act № {done.number} ({done.school_id}): approved, {len(done.cases)} case(s); the archivist "
+                 f"executes it with `archiver dispose execute {done.school_id}/{done.number}`")  # fmt: skip
+
+
+@dispose_group.command("execute")
+@click.argument("act")
+@click.pass_obj
+def dispose_execute(runtime: Runtime, act: str) -> None:
+    """Remove the cases on an approved act (ACT: its number, or SCHOOL/NUMBER) from every repository.
+
+    Refused (exit 1, nothing removed) unless the director's signature on the act validates. A case put on
+    legal hold since the proposal is kept, and the act's register says why. A re-run completes an
+    interrupted execution.
     """
     archive_ = open_archive(runtime)
-    act = dispose(archive_, case_id, runtime.user, archive_.clock().date())
-    runtime.emit({"ok": True, "case": case_id, "act_case": act}, f"{case_id}: disposed; the act is kept in {act}")
+    done = execute(archive_, runtime.user, archive_.clock().date(), act)
+    lines = [f"{case}: disposed of" for case in done.removed]
+    lines += [f"{case}: kept ({reason})" for case, reason in done.kept]
+    lines.append(f"act № {done.number} ({done.school_id}): executed, {len(done.removed)} case(s) removed, "
+                 f"{len(done.kept)} kept")  # fmt: skip
+    runtime.emit({"ok": True, **asdict(done)}, "\n".join(lines))
+
+
+@dispose_group.command("list")
+@click.pass_obj
+def dispose_list(runtime: Runtime) -> None:
+    """Every disposal act with its state (proposed, approved, executing, executed) and its cases."""
+    archive_ = open_archive(runtime)
+    found = acts(archive_, runtime.user)
+    lines = [
+        f"{a['school']}/{a['number']} of {a.get('date', '')}: {a.get('status')}, {len(a.get('cases', []))} case(s)"
+        + (f", {len(a.get('removed', []))} removed" if a.get("status") == "executed" else "")
+        for a in found
+    ]
+    runtime.emit({"ok": True, "acts": found}, "\n".join(lines) or "no disposal acts")

@@ -87,7 +87,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "dispose": (
         "archiver.cli.archiving",
-        "Destroy a case whose retention has ended: from every repository, with a sealed disposal act.",
+        "Destroy cases whose retention has ended: an act proposed, approved by the director, executed.",
     ),
     "export": (
         "archiver.cli.retrieval",

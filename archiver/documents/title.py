@@ -11,6 +11,7 @@ from archiver.documents.numerals import sheets_phrase
 SIGNATURE_BOX_MM = (105.0, 24.0, 82.0, 30.0)
 PAGE_MARGIN_LEFT_MM = 30.0  # the stitched edge (templates/archive.css)
 PAGE_MARGIN_BOTTOM_MM = 10.0
+PAGE_MARGIN_TOP_MM = 14.0
 
 
 @dataclass(frozen=True)

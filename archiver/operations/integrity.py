@@ -237,7 +237,8 @@ def _interrupted_disposals(archive: Archive, case_id: str | None) -> list[Findin
     for ident in ids:
         if sealed_act_names(archive, schools[ident], ident):
             detail = (
-                f"its disposal was interrupted (the act is stored): run `archiver dispose {ident}` again to complete it"
+                "its disposal was interrupted (the act names it): run `archiver dispose execute` for the act again "
+                "to complete it"
             )
         else:
             detail = "the catalog says it is being disposed of, but no sealed act names it (the catalog was edited?)"

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from archiver.archive.cases import CaseKind
-from archiver.archive.catalog.models import AuditEvent, Case
+from archiver.archive.catalog.models import AuditEvent, Case, CaseVersion, Signature
 from archiver.archive.context import Archive
 from archiver.archive.store import info_of, read_intact
 from archiver.documents.acts import STATUS, finding_words, repository_label
@@ -36,6 +36,15 @@ def sealed_report(archive: Archive, report: VerifyReport) -> bytes:
     """The act: cases by their titles, repositories by where they are, findings in words, local times."""
     with archive.catalog.transaction() as session:
         titles = dict(session.execute(select(Case.id, Case.title)).all())
+        late = {  # volumes the director signed after the year-end deadline: flagged, not refused
+            case_id: short_date(missed)
+            for case_id, missed in session.execute(
+                select(CaseVersion.case_id, func.max(Signature.deadline_missed))
+                .join(Signature, Signature.version_id == CaseVersion.id)
+                .where(Signature.deadline_missed.is_not(None))
+                .group_by(CaseVersion.case_id)
+            ).all()
+        }
         schools = dict(session.execute(select(Case.school_id, Case.id).where(Case.kind.in_(DOCUMENT_KINDS))).all())
         year = report.started.year
         earlier = session.execute(
@@ -63,6 +72,7 @@ def sealed_report(archive: Archive, report: VerifyReport) -> bytes:
         repositories=[repository_label(r.name, r.location) for r in archive.repositories],
         labels={r.name: repository_label(r.name, r.location) for r in archive.repositories},
         titles=titles,
+        late=late,
         status=STATUS,
         words=finding_words,
         signers={"eseal": "печать", "director": "директор"},

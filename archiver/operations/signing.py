@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from sqlalchemy import select
 
-from archiver.archive.cases import SOURCE, VOLUME, CaseStatus
+from archiver.archive.cases import SOURCE, VOLUME, CaseKind, CaseStatus
 from archiver.archive.catalog.models import Case
 from archiver.archive.context import Archive, ArchiveError, Progress
 from archiver.archive.registry import replay
@@ -15,6 +15,8 @@ from archiver.archive.roles import RefusedError, require
 from archiver.archive.store import info_of, new_version, read_intact, signature_entry
 from archiver.errors import BadInputError
 from archiver.operations.archiving import CaseResult
+from archiver.operations.deadlines import missed_deadline
+from archiver.operations.supersession import supersede_by_year
 from archiver.rendering.marks import mark_pdf, signature_box_points
 from signing import KeySigner, SignatureRequest, sign_pdf
 from signing.errors import SigningError
@@ -76,10 +78,16 @@ def sign_pending(
                 raise ArchiveError(f"{ident}: cannot be signed: {exc}") from None
             info = info_of(files)
             entry = signature_entry("director", "director", director, now, signed, archive.allow_no_revocation)
+            missed = missed_deadline(info.academic_year, now.date(), archive.year_end_deadline)
+            if missed is not None:  # flagged, not refused: late is better than never
+                entry["deadline_missed"] = missed.isoformat()
             info = replace(info, signatures=(*info.signatures, entry))
             new_version(archive, info, signed, files[SOURCE], user, "sign", "Подписано директором",
                         status=CaseStatus.ARCHIVED)  # fmt: skip
-            results.append(CaseResult(ident, info.title, "signed", info.sheets))
+            outcome = "signed" if missed is None else f"signed after the deadline of {missed:%d.%m.%Y}"
+            results.append(CaseResult(ident, info.title, outcome, info.sheets))
+        if info.kind == CaseKind.CLASS_YEAR:  # its quarter copies are superseded by it now
+            supersede_by_year(archive, user, ident, info.school_id, info.class_id, info.academic_year)
         if progress:
             progress(1)
     return results

@@ -7,10 +7,11 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from archiver.archive.cases import CaseKind, CaseStatus
+from archiver.archive.cases import GONE, CaseKind, CaseStatus
 from archiver.archive.catalog.models import Case
-from archiver.archive.context import Archive
+from archiver.archive.context import Archive, ArchiveError
 from archiver.archive.roles import require
+from archiver.operations.deadlines import pending_deadlines
 
 
 def status(archive: Archive, user: str, today: date) -> dict[str, Any]:
@@ -30,7 +31,7 @@ def status(archive: Archive, user: str, today: date) -> dict[str, Any]:
         due = session.execute(
             select(func.count())
             .select_from(Case)
-            .where(Case.status != CaseStatus.DISPOSED, Case.retain_until <= today, Case.legal_hold.is_(False))
+            .where(Case.status.not_in(GONE), Case.retain_until <= today, Case.legal_hold.is_(False))
         ).scalar_one()
         sheets = session.execute(
             select(func.coalesce(func.sum(Case.sheets), 0)).where(Case.status != CaseStatus.DISPOSED)
@@ -43,7 +44,30 @@ def status(archive: Archive, user: str, today: date) -> dict[str, Any]:
         "verification": verification_status(archive),
         "audit_checkpoints": {"cases": int(audit[0]), "latest": audit[1]},
         "timestamps": timestamp_status(archive),
+        "deadlines": [d.as_dict() for d in pending_deadlines(archive, today)],
+        "open_acts": open_acts(archive),
     }
+
+
+def open_acts(archive: Archive) -> list[dict[str, Any]]:
+    """Disposal acts awaiting the director's approval or their execution, from the sealed registers."""
+    from archiver.operations.disposal import OPEN, read_register
+
+    with archive.catalog.transaction() as session:
+        schools = sorted(session.execute(select(Case.school_id).where(Case.kind == CaseKind.ACTS)).scalars())
+    out: list[dict[str, Any]] = []
+    for school in schools:
+        try:
+            register, _ = read_register(archive, school)
+        except ArchiveError as exc:
+            out.append({"school": school, "number": None, "status": "unreadable", "detail": exc.message})
+            continue
+        out += [
+            {"school": school, "number": a.get("number"), "status": a.get("status"), "cases": len(a.get("cases", []))}
+            for a in register["acts"]
+            if a.get("status") in OPEN
+        ]
+    return out
 
 
 def timestamp_status(archive: Archive) -> dict[str, Any]:

@@ -46,8 +46,18 @@ def mark_pdf(
     return html_to_pdf(render_html("mark.html", mark=mark), pdfa)
 
 
-def signature_box_points() -> tuple[int, int, int, int]:
+# The director's place in the approval block («УТВЕРЖДАЮ») of a disposal act's first sheet, in mm from the
+# page's lower-left corner, the size of the title sheet's (the same mark fits both); templates/act.html.
+ACT_BOX_MM = (110.0, 228.0, SIGNATURE_BOX_MM[2], SIGNATURE_BOX_MM[3])
+
+
+def signature_box_points(box_mm: tuple[float, float, float, float] = SIGNATURE_BOX_MM) -> tuple[int, int, int, int]:
     """The signature place on the title sheet in PDF points (x1, y1, x2, y2) from the page's lower left."""
-    left, bottom, width, height = SIGNATURE_BOX_MM
+    left, bottom, width, height = box_mm
     pt = 72 / 25.4
     return (round(left * pt), round(bottom * pt), round((left + width) * pt), round((bottom + height) * pt))
+
+
+def act_box_points() -> tuple[int, int, int, int]:
+    """The director's place in a disposal act's approval block, in PDF points."""
+    return signature_box_points(ACT_BOX_MM)

@@ -13,8 +13,9 @@ import re
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -155,6 +156,19 @@ def event_hash(item: AuditEvent) -> str:
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
+# In-process callers that stand for another day (the test suite's CLI runner, moving the archive's clock to
+# 30 June or to 2032) set how far the clock runs ahead; no environment variable, option or file reaches it,
+# so no user can date a disposal or a signature otherwise than the machine's clock does.
+SIMULATED_OFFSET: ContextVar[timedelta | None] = ContextVar("archiver_simulated_offset", default=None)
+
+
+def archive_now() -> datetime:
+    """The archive's clock: the machine's, in UTC."""
+    offset = SIMULATED_OFFSET.get()
+    now = datetime.now(UTC)
+    return now + offset if offset is not None else now
+
+
 def open_catalog(url: str, clock: Clock | None = None, *, migrate: bool = False) -> Catalog:
     """Connect to a catalog whose schema is this archiver's; `migrate`: bring it to the latest migration
     first (`archiver catalog upgrade`, `archiver init`). A catalog that is behind (or ahead) is refused
@@ -192,7 +206,7 @@ def open_catalog(url: str, clock: Clock | None = None, *, migrate: bool = False)
     return Catalog(
         engine,
         sessionmaker(engine, expire_on_commit=False),
-        clock or (lambda: datetime.now(UTC)),
+        clock or archive_now,
         os_user=account.login,
         host=account.host,
     )

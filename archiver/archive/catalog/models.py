@@ -132,6 +132,8 @@ class Signature(Base):
     signer: Mapped[str] = mapped_column(Text)
     certificate_serial: Mapped[str] = mapped_column(String(128))
     signed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # A year-end volume signed after its deadline (MM-DD of [school] year_end_deadline): that day, else None.
+    deadline_missed: Mapped[date | None] = mapped_column(Date, nullable=True)
 
     version: Mapped[CaseVersion] = relationship(back_populates="signatures")
 

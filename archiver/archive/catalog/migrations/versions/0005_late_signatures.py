@@ -1,0 +1,23 @@
+"""The year-end deadline a director's signature missed (seed 001 §5.2: «до 30 июня»), flagged, not refused.
+
+Revision ID: 0005
+Revises: 0004
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0005"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("signatures") as batch:
+        batch.add_column(sa.Column("deadline_missed", sa.Date(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("signatures") as batch:
+        batch.drop_column("deadline_missed")

@@ -1,0 +1,175 @@
+"""The archive's own paperwork: disposal through an act the director approves, quarter copies superseded by
+the signed year-end volume, and the 30 June deadline; on a controllable clock (tests.clirun's `at`)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from signing import validate_pdf
+from tests.pdfcheck import page_texts
+from tests.test_archive import SMALL, Site, _director_args, make_site
+
+Q1 = "school-2~2025-2026~c-5a~period~q1"
+Q2 = "school-2~2025-2026~c-5a~period~q2"
+Q3 = "school-2~2025-2026~c-5a~period~q3"
+JOURNAL = "school-2~2025-2026~c-5a~journal"
+SUMMARY = "school-2~2025-2026~c-5a~summary"
+
+
+@pytest.fixture
+def site(tmp_path: Path, catalog_url: str, initialized: Path) -> Site:
+    return make_site(tmp_path, catalog_url, initialized)
+
+
+def _present(site: Site, case: str) -> list[bool]:
+    return [(site.repository(r) / case / "inventory.json").is_file() for r in ("primary", "secondary")]
+
+
+def _act(site: Site, version: int) -> bytes:
+    return (site.repository("primary") / "school-2~acts" / f"v{version}" / "content" / "volume.pdf").read_bytes()
+
+
+def _act_text(site: Site, version: int) -> str:
+    return " ".join(" ".join(page_texts(_act(site, version))).split())
+
+
+def test_propose_hold_approve_execute_removes_exactly_the_unheld_cases(site: Site) -> None:
+    for period in ("q1", "q2", "q3"):  # q1 and q2 are superseded by the next copy: due at once
+        site.ok("archive", "quarter", str(SMALL), "--period", period)
+    proposed = site.ok("dispose", "propose", "--due", user="archivist")["acts"]
+    assert [(a["number"], sorted(a["cases"])) for a in proposed] == [(1, [Q1, Q2])]
+    draft = _act_text(site, 1)
+    assert "АКТ № 1" in draft and Q1 in draft and Q2 in draft and "Итого к уничтожению: 2 дела" in draft
+    assert "Муниципальное автономное общеобразовательное учреждение «Средняя школа № 2»" in draft
+    again = site.ok("dispose", "propose", "--due", user="archivist")["acts"]
+    assert again == [], "cases on an open act are not proposed twice"
+
+    site.ok("retention", "hold", Q2)  # a hold after the proposal: the case stays
+    site.ok("dispose", "approve", "1", *_director_args(site), user="director")
+    done = site.ok("dispose", "execute", "1", user="archivist")
+    assert done["removed"] == [Q1] and [k[0] for k in done["kept"]] == [Q2], done
+    assert "legal hold" in done["kept"][0][1]
+    assert _present(site, Q1) == [False, False] and _present(site, Q2) == [True, True]
+    assert _present(site, Q3) == [True, True]
+    statuses = dict(site.query("SELECT id, status FROM cases WHERE kind = 'class_period'"))
+    assert statuses == {Q1: "disposed", Q2: "superseded", Q3: "archived"}
+    listed = site.ok("dispose", "list", user="auditor")["acts"]
+    assert [(a["number"], a["status"], a["removed"]) for a in listed] == [(1, "executed", [Q1])]
+    approved = _act_text(site, 2)  # the act as the director signed it lists both cases
+    assert Q1 in approved and Q2 in approved
+    roots = [(site.directory / "pki" / "root.pem").read_bytes()]
+    fields = {s.field_name: s.indication for s in validate_pdf(_act(site, 2), roots).signatures}
+    assert fields == {"eseal": "PASSED", "director": "PASSED"}
+    events = site.query("SELECT action, object, outcome FROM audit_events WHERE action = 'dispose'")
+    assert events == [("dispose", Q1, "success")]
+    assert site.run("verify", user="archivist").returncode == 0
+
+
+def test_nothing_is_removed_without_the_directors_approval(site: Site) -> None:
+    site.ok("archive", "quarter", str(SMALL), "--period", "q1")
+    site.ok("archive", "quarter", str(SMALL), "--period", "q2")
+    site.ok("dispose", "propose", Q1, user="archivist")
+    early = site.run("dispose", "execute", "1", user="archivist")
+    assert early.returncode == 1 and "only an act approved by the director" in early.stderr, early.stderr
+    assert _present(site, Q1) == [True, True]
+    for user in ("auditor", "admin", "archivist"):
+        refused = site.run("dispose", "approve", "1", *_director_args(site), user=user)
+        assert refused.returncode == 1 and "may not approve" in refused.stderr, (user, refused.stderr)
+    impostor = site.run("--as", "director", "dispose", "approve", "1", *_director_args(site), user="auditor")
+    assert impostor.returncode == 1 and "only an admin" in impostor.stderr
+    assert _present(site, Q1) == [True, True]
+    assert site.query("SELECT status FROM cases WHERE id = '" + Q1 + "'") == [("superseded",)]
+    refusals = site.query("SELECT action, outcome FROM audit_events WHERE outcome = 'refused' ORDER BY id")
+    assert ("dispose execute", "refused") in refusals and ("approve", "refused") in refusals
+    assert site.run("verify", user="archivist").returncode == 0
+
+
+def test_an_act_signed_with_the_e_seal_instead_of_the_directors_key_is_refused(site: Site) -> None:
+    site.ok("archive", "quarter", str(SMALL), "--period", "q1")
+    site.ok("archive", "quarter", str(SMALL), "--period", "q2")
+    site.ok("dispose", "propose", "--due", user="archivist")
+    pki = site.directory / "pki"
+    eseal = site.run("dispose", "approve", "1", "--key", str(pki / "eseal.p12"), "--passphrase-file",
+                     str(pki / "eseal.passphrase"), user="director")  # fmt: skip
+    assert eseal.returncode == 1 and "e-seal" in eseal.stderr, eseal.stderr
+    assert site.ok("dispose", "list", user="archivist")["acts"][0]["status"] == "proposed"
+
+
+def test_a_quarter_copy_is_due_once_the_year_end_volume_is_signed(site: Site) -> None:
+    site.ok("archive", "quarter", str(SMALL), "--period", "q1")
+    site.ok("archive", "quarter", str(SMALL), "--period", "q2")
+    site.ok("archive", "year", str(SMALL))
+    due = [c["case_id"] for c in site.ok("retention", "list", "--due")["cases"]]
+    assert due == [Q1], "q2 is the class's latest copy until the journal is signed"
+    site.ok("sign", "--pending", *_director_args(site), user="director")
+    rows = {c["case_id"]: c for c in site.ok("retention", "list")["cases"]}
+    assert rows[Q2]["retain_until"] == datetime.now(UTC).date().isoformat(), "due from the day it was signed"
+    assert [c["case_id"] for c in site.ok("retention", "list", "--due")["cases"]] == [Q1, Q2]
+    assert site.query(f"SELECT status, superseded_by FROM cases WHERE id = '{Q2}'") == [("superseded", JOURNAL)]
+    done = site.ok("dispose", "propose", "--due", user="archivist")["acts"]
+    assert sorted(done[0]["cases"]) == [Q1, Q2]
+    assert site.run("verify", user="archivist").returncode == 0
+
+
+def test_quarter_copies_kept_until_a_set_day_after_the_signature(site: Site) -> None:
+    config = site.directory / "archiver.toml"
+    config.write_text(config.read_text() + '\n[retention]\nperiod_copies_until = "09-01"\n')
+    site.ok("archive", "quarter", str(SMALL), "--period", "q2")
+    site.ok("archive", "year", str(SMALL))
+    site.ok("sign", "--pending", *_director_args(site), user="director")
+    (until,) = site.query(f"SELECT retain_until FROM cases WHERE id = '{Q2}'")[0]
+    assert str(until) == f"{datetime.now(UTC).year + 1}-09-01"
+    assert site.ok("retention", "list", "--due")["cases"] == []
+    later = datetime(datetime.now(UTC).year + 1, 9, 2, 9, 0, tzinfo=UTC)  # within the test certificates' validity
+    assert [c["case_id"] for c in site.ok("retention", "list", "--due", at=later)["cases"]] == [Q2]
+    (act,) = site.ok("dispose", "propose", "--due", user="archivist", at=later)["acts"]
+    site.ok("dispose", "approve", str(act["number"]), *_director_args(site), user="director", at=later)
+    done = site.ok("dispose", "execute", str(act["number"]), user="archivist", at=later)
+    assert done["removed"] == [Q2] and _present(site, Q2) == [False, False]
+    assert _present(site, JOURNAL) == [True, True]
+
+
+def test_the_year_end_deadline_before_on_and_after_30_june(site: Site) -> None:
+    site.ok("archive", "year", str(SMALL))
+    expected = {
+        datetime(2026, 6, 29, 12, tzinfo=UTC): (1, "1 day left"),
+        datetime(2026, 6, 30, 12, tzinfo=UTC): (0, "today is the last day"),
+        datetime(2026, 7, 1, 12, tzinfo=UTC): (-1, "overdue by 1 day"),
+        datetime(2026, 7, 10, 12, tzinfo=UTC): (-10, "overdue by 10 days"),
+    }
+    for at, (days, words) in expected.items():
+        (deadline,) = site.ok("status", at=at)["deadlines"]
+        assert (deadline["deadline"], deadline["awaiting"], deadline["days_left"]) == ("2026-06-30", 2, days)
+        human = site.run("status", at=at)
+        assert f"deadline 30.06.2026{',' if days > 0 else ':'} {words}" in human.stdout, human.stdout
+    signed = site.ok("sign", "--pending", *_director_args(site), user="director")  # today: long after 30 June
+    assert {c["outcome"] for c in signed["cases"]} == {"signed after the deadline of 30.06.2026"}
+    assert signed["deadlines"] == [] and site.ok("status")["deadlines"] == []
+    missed = site.query("SELECT DISTINCT deadline_missed FROM signatures WHERE role = 'director'")
+    assert [str(m[0]) for m in missed] == ["2026-06-30"]
+    report = site.directory / "report.pdf"
+    assert site.run("verify", "--report", str(report), user="archivist").returncode == 0
+    text = " ".join(" ".join(page_texts(report.read_bytes())).split())
+    assert text.count("подписано директором после срока 30.06.2026") == 4  # two volumes, two copies each
+
+
+def test_a_volume_signed_in_time_is_not_flagged(site: Site) -> None:
+    config = site.directory / "archiver.toml"
+    config.write_text(config.read_text() + '\n[school]\nyear_end_deadline = "12-31"\n')
+    site.ok("archive", "year", str(SMALL))
+    signed = site.ok("sign", "--pending", *_director_args(site), user="director")
+    assert {c["outcome"] for c in signed["cases"]} == {"signed"}
+    assert site.query("SELECT COUNT(*) FROM signatures WHERE deadline_missed IS NOT NULL") == [(0,)]
+
+
+def test_a_bad_deadline_or_period_copies_setting_is_a_configuration_error(site: Site) -> None:
+    config = site.directory / "archiver.toml"
+    original = config.read_text()
+    for extra, words in (('[school]\nyear_end_deadline = "30.06"\n', "year_end_deadline must be a day as MM-DD"),
+                         ('[retention]\nperiod_copies_until = "02-30"\n', "period_copies_until must be")):  # fmt: skip
+        config.write_text(original + "\n" + extra)
+        result = site.run("status")
+        assert result.returncode == 2 and words in result.stderr and "Traceback" not in result.stderr, result.stderr
