@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -94,7 +94,8 @@ def test_quarter_then_year_then_signature(site: Site) -> None:
     assert sorted(status["awaiting_signature"]) == [CASE_YEAR, CASE_SUMMARY]
     assert status["cases"] == {"archived": 1, "superseded": 1, "awaiting_signature": 2}
     signed = site.ok("sign", "--pending", *_director_args(site), user="director")
-    assert [c["outcome"] for c in signed["cases"]] == ["signed", "signed"]
+    late = "signed after the deadline of 30.06.2026"  # the year's deadline passed: flagged, not refused
+    assert [c["outcome"] for c in signed["cases"]] == [late, late]
     assert site.ok("status")["awaiting_signature"] == []
 
     # both repositories: valid OCFL, the same digests, and signed volumes that validate
@@ -117,11 +118,11 @@ def test_quarter_then_year_then_signature(site: Site) -> None:
     metadata = json.loads((site.repository("secondary") / CASE_YEAR / "v2" / "content" / "metadata.json").read_bytes())
     assert [s["role"] for s in metadata["signatures"]] == ["eseal", "director"]
 
-    # the q1 copy was superseded by q2 and may go; the catalog has every version and copy
+    # the q1 copy was superseded by q2, q2 by the signed journal: both may go; the catalog has every version
     rows = site.query("SELECT id, status, retain_until FROM cases ORDER BY id")
     by_id = {row[0]: (row[1], str(row[2]) if row[2] else None) for row in rows}
     assert by_id["school-2~2025-2026~c-5a~period~q1"] == ("superseded", "2025-12-28")
-    assert by_id["school-2~2025-2026~c-5a~period~q2"] == ("archived", None)
+    assert by_id["school-2~2025-2026~c-5a~period~q2"] == ("superseded", datetime.now(UTC).date().isoformat())
     assert by_id[CASE_YEAR] == ("archived", "2032-01-01")
     assert by_id[CASE_SUMMARY] == ("archived", "2052-01-01")
     copies = site.query("SELECT COUNT(*) FROM copies")[0][0]

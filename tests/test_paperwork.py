@@ -24,6 +24,14 @@ def site(tmp_path: Path, catalog_url: str, initialized: Path) -> Site:
     return make_site(tmp_path, catalog_url, initialized)
 
 
+def _configure(site: Site, setting: str, value: str) -> None:
+    """Change one setting of the configuration `archiver init` wrote (it names them all)."""
+    config = site.directory / "archiver.toml"
+    text = config.read_text()
+    line = next(line for line in text.splitlines() if line.startswith(f"{setting} = "))
+    config.write_text(text.replace(line, f"{setting} = {value}"))
+
+
 def _present(site: Site, case: str) -> list[bool]:
     return [(site.repository(r) / case / "inventory.json").is_file() for r in ("primary", "secondary")]
 
@@ -115,8 +123,7 @@ def test_a_quarter_copy_is_due_once_the_year_end_volume_is_signed(site: Site) ->
 
 
 def test_quarter_copies_kept_until_a_set_day_after_the_signature(site: Site) -> None:
-    config = site.directory / "archiver.toml"
-    config.write_text(config.read_text() + '\n[retention]\nperiod_copies_until = "09-01"\n')
+    _configure(site, "period_copies_until", '"09-01"')
     site.ok("archive", "quarter", str(SMALL), "--period", "q2")
     site.ok("archive", "year", str(SMALL))
     site.ok("sign", "--pending", *_director_args(site), user="director")
@@ -157,8 +164,7 @@ def test_the_year_end_deadline_before_on_and_after_30_june(site: Site) -> None:
 
 
 def test_a_volume_signed_in_time_is_not_flagged(site: Site) -> None:
-    config = site.directory / "archiver.toml"
-    config.write_text(config.read_text() + '\n[school]\nyear_end_deadline = "12-31"\n')
+    _configure(site, "year_end_deadline", '"12-31"')
     site.ok("archive", "year", str(SMALL))
     signed = site.ok("sign", "--pending", *_director_args(site), user="director")
     assert {c["outcome"] for c in signed["cases"]} == {"signed"}
@@ -166,10 +172,11 @@ def test_a_volume_signed_in_time_is_not_flagged(site: Site) -> None:
 
 
 def test_a_bad_deadline_or_period_copies_setting_is_a_configuration_error(site: Site) -> None:
-    config = site.directory / "archiver.toml"
-    original = config.read_text()
-    for extra, words in (('[school]\nyear_end_deadline = "30.06"\n', "year_end_deadline must be a day as MM-DD"),
-                         ('[retention]\nperiod_copies_until = "02-30"\n', "period_copies_until must be")):  # fmt: skip
-        config.write_text(original + "\n" + extra)
+    for setting, value, words in (("year_end_deadline", '"30.06"', "year_end_deadline must be a day as MM-DD"),
+                                  ("period_copies_until", '"02-30"', "period_copies_until must be"),
+                                  ("period_copies_until", "7", "period_copies_until must be str")):  # fmt: skip
+        _configure(site, setting, value)
         result = site.run("status")
         assert result.returncode == 2 and words in result.stderr and "Traceback" not in result.stderr, result.stderr
+        _configure(site, setting, '"06-30"' if setting == "year_end_deadline" else '"signed"')
+    assert site.run("status").returncode == 0

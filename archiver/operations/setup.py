@@ -50,6 +50,16 @@ workers = 0
 [security]
 # The OS account that owns the archive; people reach it with sudo and act as themselves (README: Security).
 service_account = "{service_account}"
+
+[school]
+timezone = "Europe/Moscow"
+# The year-end volumes are signed by this day (MM-DD) of the year the school year ends: «до 30 июня».
+year_end_deadline = "06-30"
+
+[retention]
+# A class's quarter copies may be destroyed once its year-end journal is signed: "signed", or "MM-DD" for
+# the first such day after the signature.
+period_copies_until = "signed"
 """
 
 
