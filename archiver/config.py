@@ -99,6 +99,14 @@ class RetentionConfig:
 
 
 @dataclass(frozen=True)
+class TransferConfig:
+    """[transfer]: after cases are handed over to an archive (`archiver transfer`), their local copies are
+    kept and verified as before ("keep"), or become due for disposal through an act ("dispose")."""
+
+    local_copies: str = "keep"
+
+
+@dataclass(frozen=True)
 class RepositoryConfig:
     """One entry of [repositories]: a path, or a table with the path and where the carrier is."""
 
@@ -117,6 +125,7 @@ class Config:
     security: SecurityConfig = field(default_factory=SecurityConfig)
     school: SchoolConfig = field(default_factory=SchoolConfig)
     retention: RetentionConfig = field(default_factory=RetentionConfig)
+    transfer: TransferConfig = field(default_factory=TransferConfig)
     repositories: tuple[RepositoryConfig, ...] = ()  # [repositories] name = "path" (or a table), two or more
     source: Path | None = None  # the file it was read from, if any
 
@@ -145,6 +154,7 @@ _SECTIONS: dict[str, type] = {
     "security": SecurityConfig,
     "school": SchoolConfig,
     "retention": RetentionConfig,
+    "transfer": TransferConfig,
 }
 
 
@@ -239,6 +249,8 @@ def _check(section: Any, where: str) -> None:
     if isinstance(section, SchoolConfig) and month_day(section.year_end_deadline) is None:
         raise ConfigError(f"{where} year_end_deadline must be a day as MM-DD (\"06-30\"), not "
                           f"{section.year_end_deadline!r}")  # fmt: skip
+    if isinstance(section, TransferConfig) and section.local_copies not in ("keep", "dispose"):
+        raise ConfigError(f'{where} local_copies must be "keep" or "dispose", not {section.local_copies!r}')
     copies = section.period_copies_until if isinstance(section, RetentionConfig) else "signed"
     if copies != "signed" and month_day(copies) is None:
         raise ConfigError(f'{where} period_copies_until must be "signed" or a day as MM-DD ("09-01"), not {copies!r}')

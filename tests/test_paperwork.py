@@ -3,6 +3,9 @@ the signed year-end volume, and the 30 June deadline; on a controllable clock (t
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -180,3 +183,85 @@ def test_a_bad_deadline_or_period_copies_setting_is_a_configuration_error(site: 
         assert result.returncode == 2 and words in result.stderr and "Traceback" not in result.stderr, result.stderr
         _configure(site, setting, '"06-30"' if setting == "year_end_deadline" else '"signed"')
     assert site.run("status").returncode == 0
+
+
+# -- transfer to an archive -----------------------------------------------------------------------------------
+
+RECEIVER = "Муниципальный архив города N"
+
+
+def _signed_year(site: Site) -> None:
+    site.ok("archive", "year", str(SMALL))
+    site.ok("sign", "--pending", *_director_args(site), user="director")
+
+
+def test_a_transfer_package_is_a_valid_bagit_1_0_bag_with_its_inventory_and_act(site: Site, tmp_path: Path) -> None:
+    import bagit
+
+    _signed_year(site)
+    out = tmp_path / "transfer"
+    done = site.ok("transfer", "--kind", "summary", "--year", "2025/2026", "--receiver", RECEIVER, "--to", str(out),
+                   user="archivist")  # fmt: skip
+    assert (done["number"], done["cases"], done["receiver"]) == (1, [SUMMARY], RECEIVER)
+    bag = bagit.Bag(str(out))
+    bag.validate()  # every checksum, by the BagIt library
+    assert (out / "bagit.txt").read_text() == "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
+    assert bag.version_info == (1, 0) and set(bag.algorithms) == {"sha256", "sha512"}
+    assert bag.info["External-Identifier"] == "school-2/передача-1"
+    data = out / "data"
+    inventory = json.loads((data / "inventory.json").read_bytes())
+    sheets = dict(site.query("SELECT id, sheets FROM cases WHERE kind = 'summary'"))
+    assert {c["case"]: c["sheets"] for c in inventory["cases"]} == sheets and inventory["receiver"] == RECEIVER
+    rows = list(csv.reader(io.StringIO((data / "inventory.csv").read_text())))
+    assert [(r[1], int(r[6])) for r in rows[1:]] == sorted(sheets.items())
+    listed = " ".join(" ".join(page_texts((data / "inventory.pdf").read_bytes())).split())
+    assert "ОПИСЬ № 1" in listed and SUMMARY in listed and f"{sheets[SUMMARY]}" in listed
+    act = " ".join(" ".join(page_texts((data / "transfer-act.pdf").read_bytes())).split())
+    assert "приёма-передачи" in act and RECEIVER in act and "Сдал" in act and "Принял" in act
+    roots = [(data / "trust" / "root-1.pem").read_bytes()]
+    for pdf in (data / "inventory.pdf", data / "transfer-act.pdf", data / "cases" / SUMMARY / "volume.pdf"):
+        assert validate_pdf(pdf.read_bytes(), roots).indication == "PASSED", pdf
+    stored = data / "cases" / SUMMARY
+    assert sorted(p.name for p in stored.iterdir()) == ["manifest.json", "manifest.p7s", "metadata.json",
+                                                        "source.json", "volume.pdf"]  # fmt: skip
+
+    # marked transferred, in the catalog and in the sealed metadata; the local copies kept and verified
+    assert site.query(f"SELECT transferred_to FROM cases WHERE id = '{SUMMARY}'") == [(RECEIVER,)]
+    got = tmp_path / "got"
+    site.ok("get", SUMMARY, "-o", str(got), user="auditor")
+    meta = json.loads((got / "metadata.json").read_bytes())
+    assert meta["transferred"]["to"] == RECEIVER and meta["transferred"]["act"] == "school-2/передача-1"
+    assert _present(site, SUMMARY) == [True, True]
+    assert site.run("verify", user="archivist").returncode == 0
+    again = site.run("transfer", "--kind", "summary", "--year", "2025/2026", "--receiver", RECEIVER, "--to",
+                     str(tmp_path / "again"), user="archivist")  # fmt: skip
+    assert again.returncode == 2 and "left to transfer" in again.stderr and not (tmp_path / "again").exists()
+
+
+def test_a_transfer_is_refused_while_a_volume_awaits_the_director(site: Site, tmp_path: Path) -> None:
+    site.ok("archive", "year", str(SMALL))
+    out = tmp_path / "transfer"
+    refused = site.run("transfer", "--kind", "summary", "--year", "2025/2026", "--receiver", RECEIVER, "--to",
+                       str(out), user="archivist")  # fmt: skip
+    assert refused.returncode == 1 and "await the director's signature" in refused.stderr
+    assert not out.exists() and not list(tmp_path.glob(".transfer*"))
+    assert site.query("SELECT COUNT(*) FROM cases WHERE kind = 'acts'") == [(0,)]
+    for user in ("auditor", "director"):
+        assert site.run("transfer", "--kind", "summary", "--year", "2025/2026", "--receiver", RECEIVER, "--to",
+                        str(out), user=user).returncode == 1  # fmt: skip
+
+
+def test_transferred_cases_whose_local_copies_go_are_disposed_of_through_an_act(site: Site, tmp_path: Path) -> None:
+    _configure(site, "local_copies", '"dispose"')
+    _signed_year(site)
+    site.ok("transfer", "--kind", "summary", "--year", "2025/2026", "--receiver", RECEIVER, "--to",
+            str(tmp_path / "transfer"), user="archivist")  # fmt: skip
+    due = [c["case_id"] for c in site.ok("retention", "list", "--due")["cases"]]
+    assert due == [SUMMARY]
+    (act,) = site.ok("dispose", "propose", "--due", user="archivist")["acts"]
+    assert act["number"] == 1, "transfers and disposal acts are numbered apart"
+    assert f"передано в архив: {RECEIVER} (school-2/передача-1)" in _act_text(site, 2)
+    site.ok("dispose", "approve", "1", *_director_args(site), user="director")
+    assert site.ok("dispose", "execute", "1", user="archivist")["removed"] == [SUMMARY]
+    assert _present(site, SUMMARY) == [False, False] and _present(site, JOURNAL) == [True, True]
+    assert site.run("verify", user="archivist").returncode == 0

@@ -105,6 +105,7 @@ class CaseInfo:
     legal_hold: bool = False
     superseded_by: str | None = None
     signatures: tuple[Mapping[str, str], ...] = field(default=())
+    transferred: Mapping[str, str] | None = None  # {"on": ISO date, "to": the receiving archive, "act": id}
 
 
 # Export ids are [A-Za-z0-9._-] (schemas/): the separator "~" cannot occur in them, and the kind is a fixed
@@ -147,6 +148,8 @@ def metadata_bytes(info: CaseInfo, version: int, created: datetime) -> bytes:
         "signatures": [dict(s) for s in info.signatures],
         "created": created.isoformat(timespec="seconds"),
     }
+    if info.transferred is not None:  # only then: earlier versions keep their shape
+        data["transferred"] = dict(info.transferred)
     return (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 

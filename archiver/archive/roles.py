@@ -27,6 +27,7 @@ PERMISSIONS = {
     "renew": {"archivist", "admin"},  # a nightly job of the service account, or the archivist by hand
     "dispose": {"archivist"},  # propose a disposal act, execute an approved one
     "approve": {"director"},  # a disposal act («Утверждаю»)
+    "transfer": {"archivist"},  # cases handed over to an archive, with the inventory and the act
     "status": set(ROLES),
     "find": set(ROLES),
     "get": {"auditor", "archivist", "admin", "director"},

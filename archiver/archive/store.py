@@ -170,6 +170,9 @@ def case_row(case: Case, info: CaseInfo, status: CaseStatus, head: int) -> None:
     case.retention_class, case.closed_on = info.retention.retention_class, info.retention.closed_on
     case.retain_until, case.legal_hold, case.superseded_by = (
         info.retention.retain_until, info.legal_hold, info.superseded_by)  # fmt: skip
+    moved = info.transferred or {}
+    case.transferred_on = date.fromisoformat(moved["on"]) if moved.get("on") else None
+    case.transferred_to = moved.get("to")
 
 
 def version_rows(
@@ -240,6 +243,7 @@ def info_from_metadata(data: bytes) -> CaseInfo:
         legal_hold=meta.get("legal_hold", False),
         superseded_by=meta.get("superseded_by"),
         signatures=tuple(meta.get("signatures", [])),
+        transferred=meta.get("transferred"),
     )
 
 
@@ -305,7 +309,7 @@ def sealed_act_names(archive: Archive, school_id: str, case_id: str) -> bool:
 
 
 # The audit actions that record a stored version of a case (`record_version`: details["version"]).
-VERSION_ACTIONS = ("archive", "sign", "supersede", "hold", "release", "act", "checkpoint")
+VERSION_ACTIONS = ("archive", "sign", "supersede", "hold", "release", "act", "checkpoint", "renew", "transfer")
 
 
 def audited_versions(archive: Archive, case_id: str | None = None) -> dict[str, int]:

@@ -1,4 +1,4 @@
-"""`archiver archive quarter|year`, `archiver sign`, `archiver status`, `retention`, `dispose`."""
+"""`archiver archive quarter|year`, `sign`, `status`, `retention`, `dispose`, `transfer`."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import click
 from archiver.archive.keys import read_passphrase
 from archiver.cli.integrity import ProblemsFound
 from archiver.cli.main import Runtime, cli
+from archiver.cli.outputs import refuse_archive_paths
 from archiver.cli.progress import Bar
 from archiver.cli.session import load_key_file, open_archive
 from archiver.ingest.importers import load_export
@@ -23,6 +24,7 @@ from archiver.operations.renewal import renew
 from archiver.operations.retention import retention_rows, set_hold
 from archiver.operations.signing import sign_pending
 from archiver.operations.status import status
+from archiver.operations.transfer import transfer
 from signing import KeySigner
 
 
@@ -332,3 +334,30 @@ def dispose_list(runtime: Runtime) -> None:
         for a in found
     ]
     runtime.emit({"ok": True, "acts": found}, "\n".join(lines) or "no disposal acts")
+
+
+@cli.command("transfer")
+@click.option("--kind", type=click.Choice(["summary", "journal"]), required=True,
+              help="Summary sheets (kept 25 years) or class journals.")  # fmt: skip
+@click.option("--year", required=True, help="The school year, e.g. 2025/2026.")
+@click.option("--receiver", required=True, help="The archive that receives the cases (printed in the act).")
+@click.option("--to", "out", type=click.Path(path_type=Path, file_okay=False), required=True,
+              help="A new (or empty) directory for the package.")  # fmt: skip
+@click.pass_obj
+def transfer_command(runtime: Runtime, kind: str, year: str, receiver: str, out: Path) -> None:
+    """Hand a year's signed cases of one kind over to an archive, as a package it can take without us.
+
+    A BagIt 1.0 bag: each case as stored (signed volume, data, sealed metadata and manifest), the inventory
+    (опись дел) as a sealed PDF/A and as JSON and CSV, the transfer act (акт приёма-передачи) for both sides
+    to sign, and the trust anchors; validated before it is put in place. The act and the inventory are kept
+    in the school's acts case; each case is marked transferred (when, to whom). Its local copies are kept,
+    or become due for disposal ([transfer] local_copies = "dispose"). Refused while a case awaits the
+    director's signature.
+    """
+    archive_ = open_archive(runtime)
+    refuse_archive_paths(runtime, out)
+    done = transfer(archive_, runtime.user, kind, year, receiver, out, archive_.clock().date(),
+                    runtime.config.transfer.local_copies)  # fmt: skip
+    runtime.emit({"ok": True, **asdict(done)},
+                 f"transfer № {done.number} ({done.school_id}) to {done.receiver}: {len(done.cases)} case(s), "
+                 f"{done.sheets} sheets; the package (BagIt 1.0, validated) is in {done.package}")  # fmt: skip

@@ -127,6 +127,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "archiver.cli.archiving",
         "What is archived, what awaits the director's signature, what is due for disposal.",
     ),
+    "transfer": (
+        "archiver.cli.archiving",
+        "Hand a year's signed cases of one kind over to an archive, as a package it can take without us.",
+    ),
     "users": (
         "archiver.cli.setup",
         "Who may use the archive, in which role (admin, director, archivist, auditor), from which OS account.",

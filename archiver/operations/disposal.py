@@ -521,6 +521,7 @@ def case_record(case: CaseInfo) -> dict[str, Any]:
         "closed_on": case.retention.closed_on.isoformat(),
         "retain_until": case.retention.retain_until.isoformat() if case.retention.retain_until else None,
         "superseded_by": case.superseded_by,
+        "transferred": dict(case.transferred) if case.transferred else None,
         # Who signed it, and the PAdES level each signature was sealed with (older cases record none).
         "signatures": [{"role": s.get("role"), "level": s.get("level")} for s in case.signatures],
     }

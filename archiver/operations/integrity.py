@@ -153,6 +153,8 @@ def snapshots(archive: Archive, case_id: str | None = None) -> list[CaseSnapshot
                 "retention.retain_until": case.retain_until.isoformat() if case.retain_until else None,
                 "legal_hold": bool(case.legal_hold),
                 "superseded_by": case.superseded_by,
+                "transferred.on": case.transferred_on.isoformat() if case.transferred_on else None,
+                "transferred.to": case.transferred_to,
             }
             out.append(
                 CaseSnapshot(case.id, case.head_version, case.sheets, documents, signatures, inventories, recorded)
@@ -502,6 +504,8 @@ def sealed_fields(meta: Mapping[str, Any]) -> dict[str, Any]:
         "retention.retain_until": retention.get("retain_until"),
         "legal_hold": bool(meta.get("legal_hold", False)),
         "superseded_by": meta.get("superseded_by"),
+        "transferred.on": (meta.get("transferred") or {}).get("on"),
+        "transferred.to": (meta.get("transferred") or {}).get("to"),
     }
 
 

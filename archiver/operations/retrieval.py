@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,8 +24,8 @@ from archiver.files import (
     copy_file,
     create_private,
     make_private_dir,
-    private_umask,
 )
+from archiver.operations.bagging import check_new_directory, make_bag, work_directory
 from archiver.operations.integrity import check_copy, snapshots
 from signing import validate_at, validate_pdf
 
@@ -163,15 +162,8 @@ def export_bag(archive: Archive, case_id: str, bag: Path, user: str) -> Retrieve
     leaves no half package; every file is 0600 and every directory 0700 from the start (children's
     personal data)."""
     require(archive.catalog, user, "export", case_id)
-    if bag.is_symlink() or (os.path.lexists(bag) and not bag.is_dir()):
-        raise BadInputError(f"{bag}: exists and is not a directory (a symbolic link is not followed)")
-    if bag.exists() and any(bag.iterdir()):
-        raise BadInputError(f"{bag}: exists and is not empty")
-    try:
-        bag.parent.mkdir(parents=True, exist_ok=True)
-        work = Path(tempfile.mkdtemp(dir=bag.parent, prefix=f".{bag.name}.", suffix=".export"))  # 0700
-    except OSError as exc:
-        raise BadInputError(f"{bag.parent}: cannot be written ({exc.strerror or exc})") from None
+    check_new_directory(bag)
+    work = work_directory(bag, ".export")
     try:
         got = _make_bag(archive, case_id, work, user)
         try:
@@ -184,8 +176,6 @@ def export_bag(archive: Archive, case_id: str, bag: Path, user: str) -> Retrieve
 
 
 def _make_bag(archive: Archive, case_id: str, bag: Path, user: str) -> Retrieved:
-    import bagit
-
     from archiver.rendering.standalone import standalone_pdf
 
     got = retrieve(archive, case_id, bag / "case", user)
@@ -207,30 +197,31 @@ def _make_bag(archive: Archive, case_id: str, bag: Path, user: str) -> Retrieved
                          lasting=long_term, proven=proven,
                          when=lambda moment: local_time(moment, archive.timezone))  # fmt: skip
     create_private(validation / "signatures.pdf", pdf)
-    trust = bag / "trust"
-    make_private_dir(trust)
-    for index, root in enumerate(archive.trust_roots, start=1):
-        create_private(trust / f"root-{index}.pem", root if root.startswith(b"-----") else _pem(root))
-    # bagit writes its tag files and data/ itself and takes no mode: the umask makes them private too
-    # (data/ also takes the mode of the bag directory, 0700 here).
-    with private_umask():
-        bagit.make_bag(
-            str(bag),
-            bag_info={
-                "Source-Organization": metadata["school"]["name"] or metadata["school"]["id"],
-                "External-Identifier": case_id,
-                "External-Description": metadata["title"],
-                "Internal-Sender-Description": (
-                    f"Дело электронного архива с заверенным перечнем контрольных сумм ({MANIFEST}, {SEAL}), "
-                    "отчётом о проверке подписей и доверенными корневыми сертификатами"
-                ),
-            },
-            checksums=["sha256", "sha512"],
-        )
+    write_trust_roots(archive, bag / "trust")
+    make_bag(
+        bag,
+        {
+            "Source-Organization": metadata["school"]["name"] or metadata["school"]["id"],
+            "External-Identifier": case_id,
+            "External-Description": metadata["title"],
+            "Internal-Sender-Description": (
+                f"Дело электронного архива с заверенным перечнем контрольных сумм ({MANIFEST}, {SEAL}), "
+                "отчётом о проверке подписей и доверенными корневыми сертификатами"
+            ),
+        },
+    )
     return got
 
 
-def _pem(der: bytes) -> bytes:
+def write_trust_roots(archive: Archive, directory: Path) -> None:
+    """The archive's trust anchors as PEM files (root-1.pem, …) in a new private directory."""
+    make_private_dir(directory)
+    for index, root in enumerate(archive.trust_roots, start=1):
+        create_private(directory / f"root-{index}.pem", root if root.startswith(b"-----") else pem_certificate(root))
+
+
+def pem_certificate(der: bytes) -> bytes:
+    """A DER certificate armored as PEM."""
     from asn1crypto import pem
 
     armored: bytes = pem.armor("CERTIFICATE", der)

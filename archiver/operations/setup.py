@@ -60,6 +60,11 @@ year_end_deadline = "06-30"
 # A class's quarter copies may be destroyed once its year-end journal is signed: "signed", or "MM-DD" for
 # the first such day after the signature.
 period_copies_until = "signed"
+
+[transfer]
+# After `archiver transfer`, the local copies are kept and verified ("keep"), or become due for disposal
+# through an act the director approves ("dispose").
+local_copies = "keep"
 """
 
 

@@ -63,6 +63,8 @@ class Case(Base):
     retain_until: Mapped[date | None] = mapped_column(Date)  # destroyable from this day; None: not yet known
     legal_hold: Mapped[bool] = mapped_column(Boolean, default=False)
     superseded_by: Mapped[str | None] = mapped_column(String(200))
+    transferred_on: Mapped[date | None] = mapped_column(Date, nullable=True)  # handed over to an archive
+    transferred_to: Mapped[str | None] = mapped_column(Text, nullable=True)  # the receiving archive
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     versions: Mapped[list[CaseVersion]] = relationship(back_populates="case", order_by="CaseVersion.number")

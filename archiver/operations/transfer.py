@@ -1,0 +1,292 @@
+"""Transfer to an archive (seed 000 §6: the summary sheets go to the archive after five years in the school;
+seed 003 §2.8: right after the year ends): a package a municipal archive can take without our software —
+a BagIt 1.0 bag holding each case as stored (the signed volume, its data, its sealed metadata and manifest
+with the e-seal), the inventory of the cases (опись дел) as a sealed PDF/A and as data (JSON and CSV), the
+transfer act (акт приёма-передачи) for both sides to sign, and the trust anchors.
+
+The act and the inventory are kept in the school's acts case (permanently), numbered in its sealed
+register; each case transferred becomes a new version whose sealed metadata says when and to whom. The
+local copies stay and remain verified ([transfer] local_copies = "keep"), or become due for disposal,
+which removes them through an act the director approves ("dispose").
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from archiver.archive.cases import GONE, SOURCE, VOLUME, CaseKind, CaseStatus, acts_case_id
+from archiver.archive.catalog.models import Case
+from archiver.archive.context import Archive, ArchiveError
+from archiver.archive.roles import RefusedError, require
+from archiver.archive.store import info_of, new_version, new_version_of, read_intact, signature_entry
+from archiver.documents.dates import academic_year, retention_phrase, short_date
+from archiver.documents.numerals import plural
+from archiver.errors import BadInputError
+from archiver.files import create_private, make_private_dir
+from archiver.operations.bagging import check_new_directory, make_bag, validate_bag, work_directory
+from archiver.operations.disposal import ACTS_TITLE, read_register
+from archiver.operations.retrieval import write_trust_roots
+from archiver.operations.users import person
+from archiver.rendering.pdfa import page_count
+from archiver.rendering.standalone import standalone_pdf
+from signing import validate_pdf
+
+KINDS = {"summary": CaseKind.SUMMARY, "journal": CaseKind.CLASS_YEAR}
+INVENTORY = "inventory.pdf"
+
+
+@dataclass(frozen=True)
+class Transferred:
+    school_id: str
+    number: int
+    receiver: str
+    cases: tuple[str, ...]
+    sheets: int
+    package: str
+
+
+def transfer(
+    archive: Archive, user: str, kind: str, year: str, receiver: str, out: Path, today: date, local_copies: str
+) -> Transferred:
+    """Make the transfer package of one kind of case of one school year in `out` (a new or empty
+    directory), record the act and inventory, and mark the cases transferred."""
+    require(archive.catalog, user, "transfer", f"{kind} {year}")
+    if kind not in KINDS:
+        raise BadInputError(f"--kind {kind!r}: one of {', '.join(KINDS)}")
+    receiver = " ".join(receiver.split())
+    if not receiver:
+        raise BadInputError("--receiver: name the archive that receives the cases")
+    year_id = year.replace("/", "-")
+    check_new_directory(out)
+    archive.check_repositories()
+    with archive.catalog.transaction() as session:
+        rows = list(
+            session.execute(
+                select(Case).where(Case.kind == KINDS[kind], Case.academic_year == year_id).order_by(Case.id)
+            ).scalars()
+        )
+        awaiting = [c.id for c in rows if c.status == CaseStatus.AWAITING_SIGNATURE]
+        chosen = [c.id for c in rows if c.status not in GONE and c.transferred_on is None and c.id not in awaiting]
+        schools = sorted({c.school_id for c in rows if c.id in chosen})
+    if awaiting:
+        raise _refused(archive, user, awaiting[0], f"{len(awaiting)} case(s) of {year} await the director's "
+                       f"signature ({awaiting[0]}, …): a case is transferred signed")  # fmt: skip
+    if not chosen:
+        raise BadInputError(f"no {kind} case of {year} is left to transfer (none archived, or all transferred)")
+    if len(schools) > 1:
+        raise BadInputError(f"the cases of {year} belong to several schools ({', '.join(schools)}): one package "
+                            "per school")  # fmt: skip
+    school = schools[0]
+    cases: list[tuple[str, Mapping[str, bytes]]] = []
+    for case_id in chosen:
+        files = read_intact(archive, case_id)
+        report = validate_pdf(files[VOLUME], archive.trust_roots)
+        if report.indication != "PASSED":
+            raise _refused(archive, user, case_id, f"{case_id}: its signatures do not validate ({report.reason}); "
+                           "run `archiver verify`")  # fmt: skip
+        cases.append((case_id, files))
+
+    acts_case = acts_case_id(school)
+    with archive.case_lock(acts_case):
+        register, _ = read_register(archive, school)
+        transfers = list(register.get("transfers", []))
+        number = len(transfers) + 1
+        records = [_record(files) for _, files in cases]
+        school_name = next((r["school"] for r in records if r["school"]), school)
+        context = {"school_name": school_name, "number": number, "date_line": short_date(today), "rows": records,
+                   "receiver": receiver, "year": academic_year(year_id), "kind": kind, "user": person(archive, user),
+                   "totals": _totals(records)}  # fmt: skip
+        inventory = _document(archive, "transfer_inventory.html", f"Опись дел № {number}", school, context)
+        act = _document(archive, "transfer_act.html", f"Акт приёма-передачи № {number}", school, context)
+        package = _package(archive, out, school, school_name, number, receiver, cases, records, inventory, act)
+        act_id = f"{school}/передача-{number}"
+        entry = {"number": number, "date": today.isoformat(), "by": user, "name": person(archive, user),
+                 "receiver": receiver, "kind": kind, "academic_year": year_id, "cases": records,
+                 "local_copies": local_copies}  # fmt: skip
+        updated = {**register, "school": {"id": school, "name": school_name}, "transfers": [*transfers, entry]}
+        seal = signature_entry("eseal", "eseal", archive.eseal, archive.clock(), act, archive.allow_no_revocation)
+        _store_act(archive, school, school_name, act, inventory, updated, user, number, today, seal)
+    for case_id, _ in cases:
+        _mark(archive, user, case_id, {"on": today.isoformat(), "to": receiver, "act": act_id}, today, local_copies)
+    try:
+        os.replace(package, out)  # an empty directory at `out` is replaced (rename(2) allows that)
+    except OSError as exc:
+        raise BadInputError(f"{out}: cannot be written ({exc.strerror or exc}); the package is in {package}") from None
+    return Transferred(
+        school, number, receiver, tuple(c for c, _ in cases), sum(r["sheets"] for r in records), str(out)
+    )
+
+
+def _record(files: Mapping[str, bytes]) -> dict[str, Any]:
+    info = info_of(files)
+    return {
+        "case": info.case_id,
+        "school": info.school_name,
+        "title": info.title,
+        "kind": info.kind,
+        "academic_year": info.academic_year,
+        "year": academic_year(info.academic_year) if info.academic_year else "",
+        "closed_on": info.retention.closed_on.isoformat(),
+        "closed": short_date(info.retention.closed_on),
+        "retention": retention_phrase(info.retention.retention_class),
+        "sheets": info.sheets,
+        "signatures": [
+            {"role": s.get("role"), "signer": s.get("signer"), "level": s.get("level")} for s in info.signatures
+        ],
+    }
+
+
+def _totals(rows: list[dict[str, Any]]) -> str:
+    count, sheets = len(rows), sum(int(r["sheets"]) for r in rows)
+    return f"{count} {plural(count, 'дело', 'дела', 'дел')}, {sheets} {plural(sheets, 'лист', 'листа', 'листов')}"
+
+
+def _document(archive: Archive, template: str, title: str, school: str, context: Mapping[str, Any]) -> bytes:
+    name = context["school_name"]
+    return standalone_pdf(
+        template,
+        archive.pdfa,
+        identifier=f"{acts_case_id(school)}/{title}",
+        title=title,
+        author=name,
+        created=archive.clock(),
+        running_head=f"{name} · {title} от {context['date_line']}",
+        document_title=title,
+        seal=(archive.eseal, title),
+        long_term=archive.signature_evidence(),
+        **context,
+    )
+
+
+def _package(
+    archive: Archive,
+    out: Path,
+    school: str,
+    school_name: str,
+    number: int,
+    receiver: str,
+    cases: list[tuple[str, Mapping[str, bytes]]],
+    records: list[dict[str, Any]],
+    inventory: bytes,
+    act: bytes,
+) -> Path:
+    """The bag, made in a private work directory beside `out` and validated; its path."""
+    work = work_directory(out, ".transfer")
+    try:
+        make_private_dir(work / "cases")
+        for case_id, files in cases:
+            make_private_dir(work / "cases" / case_id)
+            for name, data in sorted(files.items()):
+                create_private(work / "cases" / case_id / name, data)
+        create_private(work / "inventory.pdf", inventory)
+        create_private(
+            work / "inventory.json",
+            (
+                json.dumps(
+                    {
+                        "school": {"id": school, "name": school_name},
+                        "number": number,
+                        "receiver": receiver,
+                        "cases": records,
+                    },
+                    ensure_ascii=False,
+                    indent=2,
+                )
+                + "\n"
+            ).encode(),
+        )
+        create_private(work / "inventory.csv", _csv(records))
+        create_private(work / "transfer-act.pdf", act)
+        write_trust_roots(archive, work / "trust")
+        make_bag(work, {
+            "Source-Organization": school_name,
+            "External-Identifier": f"{school}/передача-{number}",
+            "External-Description": f"Дела, передаваемые в архив: {_totals(records)}",
+            "Internal-Sender-Identifier": f"{acts_case_id(school)}: передача № {number}",
+            "Internal-Sender-Description": (
+                "Электронные дела с заверенными электронной печатью перечнями контрольных сумм (manifest.json, "
+                "manifest.p7s), опись дел (inventory.pdf, .json, .csv), акт приёма-передачи (transfer-act.pdf), "
+                f"доверенные корневые сертификаты (trust/). Получатель: {receiver}"
+            ),
+            "Bag-Count": "1 of 1",
+        })  # fmt: skip
+        problem = validate_bag(work)
+        if problem is not None:
+            raise ArchiveError(f"the transfer package did not validate: {problem}")
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return work
+
+
+def _csv(records: list[dict[str, Any]]) -> bytes:
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(["№", "case", "title", "academic_year", "closed_on", "retention", "sheets"])
+    for index, r in enumerate(records, start=1):
+        writer.writerow([index, r["case"], r["title"], r["academic_year"], r["closed_on"], r["retention"], r["sheets"]])
+    return text.getvalue().encode("utf-8")
+
+
+def _store_act(
+    archive: Archive,
+    school: str,
+    school_name: str,
+    act: bytes,
+    inventory: bytes,
+    register: Mapping[str, Any],
+    user: str,
+    number: int,
+    today: date,
+    seal: Mapping[str, str],
+) -> int:
+    from archiver.archive.cases import CaseInfo, retention_for
+
+    case_id = acts_case_id(school)
+    info = CaseInfo(case_id, CaseKind.ACTS, school, school_name, "", None, None, None, ACTS_TITLE, page_count(act),
+                    retention_for(CaseKind.ACTS, today), signatures=(seal,))  # fmt: skip
+    content = {VOLUME: act, SOURCE: (json.dumps(register, ensure_ascii=False, indent=2) + "\n").encode("utf-8"),
+               INVENTORY: inventory}  # fmt: skip
+    return new_version_of(archive, info, content, user, "act", f"Акт приёма-передачи № {number} и опись дел",
+                          status=CaseStatus.ARCHIVED)  # fmt: skip
+
+
+def _mark(archive: Archive, user: str, case_id: str, moved: dict[str, str], today: date, local_copies: str) -> None:
+    """The case's new version says it was transferred; with local_copies = "dispose" it is due for disposal."""
+    with archive.case_lock(case_id):
+        files = read_intact(archive, case_id)
+        old = info_of(files)
+        info = replace(old, transferred=moved)
+        if local_copies == "dispose":
+            info = replace(info, retention=replace(old.retention, retain_until=today))
+
+        def follow(session: Session) -> None:
+            row = session.get(Case, case_id)
+            assert row is not None
+            row.transferred_on, row.transferred_to = today, moved["to"]
+            row.retain_until = info.retention.retain_until
+
+        with archive.catalog.transaction() as session:
+            row = session.get(Case, case_id)
+            assert row is not None
+            status = CaseStatus(row.status)
+        new_version(archive, info, files[VOLUME], files[SOURCE], user, "transfer",
+                    f"Передано в архив: {moved['to']} ({moved['act']})", status=status, also=follow)  # fmt: skip
+
+
+def _refused(archive: Archive, user: str, obj: str, reason: str) -> RefusedError:
+    with archive.catalog.transaction() as session:
+        archive.catalog.record(session, user, "transfer", obj, "refused", {"reason": reason})
+    return RefusedError(f"refused: {reason}")
