@@ -6,11 +6,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 
+from archiver.archive.cases import VOLUME
 from signing import validate_pdf
 from tests.pdfcheck import page_texts
 from tests.test_archive import SMALL, Site, _director_args, make_site
@@ -96,6 +97,35 @@ def test_nothing_is_removed_without_the_directors_approval(site: Site) -> None:
     refusals = site.query("SELECT action, outcome FROM audit_events WHERE outcome = 'refused' ORDER BY id")
     assert ("dispose execute", "refused") in refusals and ("approve", "refused") in refusals
     assert site.run("verify", user="archivist").returncode == 0
+
+
+def test_a_register_that_lists_other_cases_than_the_director_signed_is_not_executed(site: Site) -> None:
+    """The act prints the SHA-256 of its list of cases, under the director's signature: a register changed
+    after the approval (here by code holding the e-seal key, as the archive's own runs do) is refused."""
+    from archiver.archive.cases import acts_case_id
+    from archiver.archive.opening import archive_from_config
+    from archiver.archive.store import info_of, read_intact
+    from archiver.config import load_config
+    from archiver.operations.disposal import _act, _act_files, _store, read_register
+
+    for period in ("q1", "q2", "q3"):
+        site.ok("archive", "quarter", str(SMALL), "--period", period)
+    site.ok("dispose", "propose", Q1, user="archivist")
+    site.ok("dispose", "approve", "1", *_director_args(site), user="director")
+    archive = archive_from_config(load_config(site.directory / "archiver.toml", required=True))
+    try:
+        register, _ = read_register(archive, "school-2")
+        act = _act(register, 1, acts_case_id("school-2"))
+        act["cases"].append({**act["cases"][0], "case": Q2})  # one more case than the director approved
+        approved = _act_files(archive, acts_case_id("school-2"), act, "approved")
+        with archive.case_lock(acts_case_id("school-2")):
+            _store(archive, "school-2", approved[VOLUME], register, "archivist", "act", "forged", date.today(),
+                   signatures=info_of(read_intact(archive, acts_case_id("school-2"))).signatures)  # fmt: skip
+    finally:
+        archive.catalog.engine.dispose()
+    refused = site.run("dispose", "execute", "1", user="archivist")
+    assert refused.returncode == 1 and "not the one act № 1 printed" in refused.stderr, refused.stderr
+    assert _present(site, Q1) == [True, True] and _present(site, Q2) == [True, True]
 
 
 def test_an_act_signed_with_the_e_seal_instead_of_the_directors_key_is_refused(site: Site) -> None:

@@ -16,12 +16,16 @@ removed and marked "disposed"; then the register says «executed».
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from pypdf import PdfReader
+from pypdf.errors import PdfReadError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -248,10 +252,27 @@ def render_act(
         date_line=short_date(today),
         rows=rows,
         totals=_totals(rows),
+        digest=cases_digest([r["case"] for r in records]),
         director=_director_name(archive),
         user=person(archive, user),
         box=act_box(),
     )
+
+
+def cases_digest(case_ids: Sequence[str]) -> str:
+    """SHA-256 of the act's list of cases (in order), printed on the act: the director's signature covers
+    it, so the sealed register's list can be checked against what the director approved."""
+    return hashlib.sha256(json.dumps(list(case_ids), ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+def printed_digest_matches(pdf: bytes, case_ids: Sequence[str]) -> bool:
+    """Whether the act's pages print the digest of exactly these cases."""
+    digest = cases_digest(case_ids)
+    try:
+        reader = PdfReader(io.BytesIO(pdf))
+        return any(digest in "".join((page.extract_text() or "").split()) for page in reader.pages)
+    except (PdfReadError, ValueError, KeyError, TypeError, RecursionError):
+        return False
 
 
 def _totals(rows: list[dict[str, Any]]) -> str:
@@ -437,6 +458,8 @@ def _approval_problem(archive: Archive, pdf: bytes, act: Mapping[str, Any]) -> s
         "certificate_sha256"
     ):
         return f"act № {act['number']} is signed with a certificate that is not a registered director's"
+    if not printed_digest_matches(pdf, [c["case"] for c in act["cases"]]):
+        return f"the register's list of cases is not the one act № {act['number']} printed when the director signed it"
     return None
 
 
