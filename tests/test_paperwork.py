@@ -295,3 +295,26 @@ def test_transferred_cases_whose_local_copies_go_are_disposed_of_through_an_act(
     assert site.ok("dispose", "execute", "1", user="archivist")["removed"] == [SUMMARY]
     assert _present(site, SUMMARY) == [False, False] and _present(site, JOURNAL) == [True, True]
     assert site.run("verify", user="archivist").returncode == 0
+
+
+@pytest.mark.external  # Java, PDFBox Preflight
+def test_the_acts_inventory_and_verification_act_pass_preflight_as_pdfa_1b(site: Site, tmp_path: Path) -> None:
+    """Every paper this module makes, sealed and signed, as PDF/A-1b (the variant Preflight checks): the
+    disposal act as drawn up and as approved, the transfer act, the inventory, and the verification act
+    (dated by the clock: its XMP dates once had microseconds the Info dictionary lacks)."""
+    from tests.pdfcheck import preflight
+
+    _configure(site, "pdfa", '"1b"')
+    site.ok("archive", "quarter", str(SMALL), "--period", "q1")
+    _signed_year(site)
+    site.ok("dispose", "propose", "--due", user="archivist")
+    site.ok("dispose", "approve", "1", *_director_args(site), user="director")
+    site.ok("transfer", "--kind", "summary", "--year", "2025/2026", "--receiver", RECEIVER, "--to",
+            str(tmp_path / "bag"), user="archivist")  # fmt: skip
+    assert site.run("verify", "--report", str(tmp_path / "report.pdf"), user="archivist").returncode == 0
+    papers = [*sorted((site.repository("primary") / "school-2~acts").glob("v*/content/*.pdf")),
+              *sorted((tmp_path / "bag" / "data").glob("*.pdf")), tmp_path / "report.pdf"]  # fmt: skip
+    assert len(papers) == 7  # acts v1, v2; the transfer act and inventory stored (v3) and in the bag; the report
+    for paper in papers:
+        result = preflight(paper)
+        assert result.returncode == 0 and "is a valid PDF/A-1b file" in result.stdout, (paper, result.stdout)

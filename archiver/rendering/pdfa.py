@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from xml.sax.saxutils import escape
 
@@ -82,6 +82,9 @@ def join(
     attachment: SourceAttachment | None = None,
 ) -> bytes:
     """One PDF/A file with the pages of every part, in order."""
+    # The Info dictionary's dates have whole seconds: the XMP must say the same to the second (PDF/A 6.7.3;
+    # PDFBox Preflight rejected acts dated by the clock, with microseconds, before).
+    info = replace(info, created=info.created.replace(microsecond=0))
     writer = PdfWriter()
     readers = [PdfReader(io.BytesIO(part)) for part in parts]
     for reader in readers:
