@@ -100,6 +100,37 @@ def test_pyhankos_own_cli_at_its_default_settings_says_valid(archived: Path, pub
             assert ":INTACT:TRUSTED,TIMESTAMP_TOKEN<INTACT:TRUSTED>," in line, (case, line)
 
 
+def test_an_approved_disposal_act_validates_with_pyhankos_cli_and_pdfsig(
+    site: Path, published_crl: str, tmp_path: Path
+) -> None:
+    """The director's approval of a disposal act (#15) as tools no one here wrote see it: both signatures
+    (the e-seal's, the director's) intact and trusted, each with its timestamp."""
+    if shutil.which("pyhanko") is None or shutil.which("pdfsig") is None or shutil.which("certutil") is None:
+        pytest.skip("pyHanko's CLI, poppler's pdfsig or NSS's certutil is not installed")
+    small = Path(__file__).parent / "data" / "small_school.json"
+    assert _cli(site, "archive", "quarter", str(small), "--period", "q1", user="admin").returncode == 0
+    assert _cli(site, "dispose", "propose", "--due").returncode == 0  # q1: superseded by the signed journal
+    pki = site / "pki"
+    approved = _cli(site, "dispose", "approve", "1", "--key", str(pki / "director.p12"), "--passphrase-file",
+                    str(pki / "director.passphrase"), user="director")  # fmt: skip
+    assert approved.returncode == 0, approved.stderr
+    act = _heads(site)["school-2~acts"]
+    ran = subprocess.run(["pyhanko", "sign", "validate", "--trust", str(pki / "root.pem"), str(act)],
+                         capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert ran.returncode == 0, (ran.stdout, ran.stderr)
+    lines = [line for line in ran.stdout.splitlines() if line.strip()]
+    assert [line.split(":")[0] for line in lines] == ["eseal", "director"], ran.stdout
+    assert all(":INTACT:TRUSTED,TIMESTAMP_TOKEN<INTACT:TRUSTED>," in line for line in lines), ran.stdout
+    nss = tmp_path / "nss"
+    nss.mkdir()
+    subprocess.run(["certutil", "-N", "-d", f"sql:{nss}", "--empty-password"], check=True, capture_output=True)
+    subprocess.run(["certutil", "-A", "-d", f"sql:{nss}", "-n", "root", "-t", "CT,C,C", "-i", str(pki / "root.pem")],
+                   check=True, capture_output=True)  # fmt: skip
+    poppler = subprocess.run(["pdfsig", "-nssdir", f"sql:{nss}", str(act)], capture_output=True, text=True,
+                             timeout=120)  # fmt: skip
+    assert poppler.stdout.count("Signature is Valid.") == 2 and poppler.stdout.count("Certificate is Trusted.") == 2
+
+
 def test_poppler_pdfsig_trusts_every_signature(archived: Path, tmp_path: Path) -> None:
     if shutil.which("pdfsig") is None or shutil.which("certutil") is None:
         pytest.skip("poppler's pdfsig or NSS's certutil is not installed (poppler-utils, libnss3-tools)")
