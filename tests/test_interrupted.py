@@ -357,3 +357,35 @@ def test_a_repository_gone_read_only_or_vanished_mid_run(
     done = run_cli(*_sign_args(site), config=site / "archiver.toml", user="director")
     assert done.returncode == 0, done.stdout + done.stderr
     _agree(site)
+
+
+@pytest.mark.slow
+def test_transfer_killed_at_each_write_step(archived: Path, tmp_path: Path) -> None:
+    """Killed anywhere, `transfer` run again completes the same transfer (its act, inventory and number as
+    stored) with a new package; every case is marked once; nothing half made is left where it was asked."""
+    import bagit
+
+    def args(out: Path) -> list[str]:
+        return ["transfer", "--kind", "summary", "--year", "2025/2026", "--receiver", "Архив", "--to", str(out)]
+
+    steps = _renames(archived, *args(tmp_path / "count" / "bag"), user="archivist")
+    assert steps >= 6
+    for step in range(1, steps + 1):
+        site = tmp_path / f"step-{step}"
+        shutil.copytree(archived, site, symlinks=True)
+        first, second = tmp_path / f"first-{step}", tmp_path / f"second-{step}"
+        _run_killed(site, step, *args(first), user="archivist")
+        assert not first.exists() or not list(first.iterdir()) or bagit.Bag(str(first)).is_valid(), step
+        again = run_cli(*args(second), config=site / "archiver.toml", user="archivist")
+        if again.returncode == 2:  # killed once every case was marked: the package was in place before that
+            assert "all are transferred" in again.stderr, (step, again.stderr)
+            bagit.Bag(str(first)).validate()
+        else:
+            assert again.returncode == 0, (step, again.stdout, again.stderr)
+            bagit.Bag(str(second)).validate()
+        with sqlite3.connect(site / "catalog.sqlite") as db:
+            marked = db.execute("SELECT id, transferred_to FROM cases WHERE kind = 'summary'").fetchall()
+            acts = db.execute("SELECT COUNT(*) FROM case_versions WHERE case_id = 'school-2~acts'").fetchone()
+        assert marked and all(to == "Архив" for _, to in marked), (step, marked)
+        assert acts == (1,), (step, "one act for one transfer")
+        _agree(site)

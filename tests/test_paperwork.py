@@ -266,6 +266,14 @@ def test_a_transfer_package_is_a_valid_bagit_1_0_bag_with_its_inventory_and_act(
     again = site.run("transfer", "--kind", "summary", "--year", "2025/2026", "--receiver", RECEIVER, "--to",
                      str(tmp_path / "again"), user="archivist")  # fmt: skip
     assert again.returncode == 2 and "left to transfer" in again.stderr and not (tmp_path / "again").exists()
+    second = tmp_path / "second"  # the package once more, as it was: a carrier lost on the way
+    made = site.ok("transfer", "--again", "1", "--to", str(second), user="archivist")
+    assert (made["number"], made["cases"], made["receiver"]) == (1, [SUMMARY], RECEIVER)
+    bagit.Bag(str(second)).validate()
+    for name in ("transfer-act.pdf", "inventory.pdf", "inventory.json", f"cases/{SUMMARY}/volume.pdf"):
+        assert (second / "data" / name).read_bytes() == (data / name).read_bytes(), name
+    mixed = site.run("transfer", "--again", "1", "--kind", "summary", "--to", str(tmp_path / "x"), user="archivist")
+    assert mixed.returncode == 2 and "--again takes the transfer as it was" in mixed.stderr
 
 
 def test_a_transfer_is_refused_while_a_volume_awaits_the_director(site: Site, tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ from archiver.operations.renewal import renew
 from archiver.operations.retention import retention_rows, set_hold
 from archiver.operations.signing import sign_pending
 from archiver.operations.status import status
-from archiver.operations.transfer import transfer
+from archiver.operations.transfer import again, transfer
 from signing import KeySigner
 
 
@@ -337,14 +337,18 @@ def dispose_list(runtime: Runtime) -> None:
 
 
 @cli.command("transfer")
-@click.option("--kind", type=click.Choice(["summary", "journal"]), required=True,
-              help="Summary sheets (kept 25 years) or class journals.")  # fmt: skip
-@click.option("--year", required=True, help="The school year, e.g. 2025/2026.")
-@click.option("--receiver", required=True, help="The archive that receives the cases (printed in the act).")
+@click.option(
+    "--kind", type=click.Choice(["summary", "journal"]), help="Summary sheets (kept 25 years) or class journals."
+)
+@click.option("--year", help="The school year, e.g. 2025/2026.")
+@click.option("--receiver", help="The archive that receives the cases (printed in the act).")
+@click.option("--again", "number", metavar="NUMBER", help="Make the package of an earlier transfer once more.")
 @click.option("--to", "out", type=click.Path(path_type=Path, file_okay=False), required=True,
               help="A new (or empty) directory for the package.")  # fmt: skip
 @click.pass_obj
-def transfer_command(runtime: Runtime, kind: str, year: str, receiver: str, out: Path) -> None:
+def transfer_command(
+    runtime: Runtime, kind: str | None, year: str | None, receiver: str | None, number: str | None, out: Path
+) -> None:
     """Hand a year's signed cases of one kind over to an archive, as a package it can take without us.
 
     A BagIt 1.0 bag: each case as stored (signed volume, data, sealed metadata and manifest), the inventory
@@ -352,12 +356,21 @@ def transfer_command(runtime: Runtime, kind: str, year: str, receiver: str, out:
     to sign, and the trust anchors; validated before it is put in place. The act and the inventory are kept
     in the school's acts case; each case is marked transferred (when, to whom). Its local copies are kept,
     or become due for disposal ([transfer] local_copies = "dispose"). Refused while a case awaits the
-    director's signature.
+    director's signature. A run that was interrupted is completed by running it again; `--again NUMBER`
+    makes an earlier transfer's package once more (nothing is marked).
     """
+    if number is None and not (kind and year and receiver):
+        raise click.UsageError("give --kind, --year and --receiver (or --again NUMBER)")
+    if number is not None and (kind or year or receiver):
+        raise click.UsageError("--again takes the transfer as it was: no --kind, --year or --receiver")
     archive_ = open_archive(runtime)
     refuse_archive_paths(runtime, out)
-    done = transfer(archive_, runtime.user, kind, year, receiver, out, archive_.clock().date(),
-                    runtime.config.transfer.local_copies)  # fmt: skip
+    if number is not None:
+        done = again(archive_, runtime.user, number, out)
+    else:
+        assert kind is not None and year is not None and receiver is not None
+        done = transfer(archive_, runtime.user, kind, year, receiver, out, archive_.clock().date(),
+                        runtime.config.transfer.local_copies)  # fmt: skip
     runtime.emit({"ok": True, **asdict(done)},
                  f"transfer № {done.number} ({done.school_id}) to {done.receiver}: {len(done.cases)} case(s), "
                  f"{done.sheets} sheets; the package (BagIt 1.0, validated) is in {done.package}")  # fmt: skip

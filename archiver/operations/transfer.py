@@ -17,7 +17,7 @@ import io
 import json
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -30,7 +30,7 @@ from archiver.archive.cases import GONE, SOURCE, VOLUME, CaseKind, CaseStatus, a
 from archiver.archive.catalog.models import Case
 from archiver.archive.context import Archive, ArchiveError
 from archiver.archive.roles import RefusedError, require
-from archiver.archive.store import info_of, new_version, new_version_of, read_intact, signature_entry
+from archiver.archive.store import catalog_head, info_of, new_version, new_version_of, read_intact, signature_entry
 from archiver.documents.dates import academic_year, retention_phrase, short_date
 from archiver.documents.numerals import plural
 from archiver.errors import BadInputError
@@ -61,7 +61,9 @@ def transfer(
     archive: Archive, user: str, kind: str, year: str, receiver: str, out: Path, today: date, local_copies: str
 ) -> Transferred:
     """Make the transfer package of one kind of case of one school year in `out` (a new or empty
-    directory), record the act and inventory, and mark the cases transferred."""
+    directory), record the act and inventory, and mark the cases transferred. A transfer whose act was
+    stored by a run interrupted before every case was marked is completed instead (its act, inventory,
+    cases and receiver as stored), and its package made again."""
     require(archive.catalog, user, "transfer", f"{kind} {year}")
     if kind not in KINDS:
         raise BadInputError(f"--kind {kind!r}: one of {', '.join(KINDS)}")
@@ -77,56 +79,129 @@ def transfer(
                 select(Case).where(Case.kind == KINDS[kind], Case.academic_year == year_id).order_by(Case.id)
             ).scalars()
         )
+        kept = {c.id: c.transferred_on for c in rows if c.status not in GONE}
         awaiting = [c.id for c in rows if c.status == CaseStatus.AWAITING_SIGNATURE]
-        chosen = [c.id for c in rows if c.status not in GONE and c.transferred_on is None and c.id not in awaiting]
-        schools = sorted({c.school_id for c in rows if c.id in chosen})
-    if awaiting:
-        raise _refused(archive, user, awaiting[0], f"{len(awaiting)} case(s) of {year} await the director's "
-                       f"signature ({awaiting[0]}, …): a case is transferred signed")  # fmt: skip
-    if not chosen:
-        raise BadInputError(f"no {kind} case of {year} is left to transfer (none archived, or all transferred)")
+        schools = sorted({c.school_id for c in rows if c.id in kept})
+    if not schools:
+        raise BadInputError(f"no {kind} case of {year} in the archive (give the year as 2025/2026)")
     if len(schools) > 1:
         raise BadInputError(f"the cases of {year} belong to several schools ({', '.join(schools)}): one package "
                             "per school")  # fmt: skip
     school = schools[0]
-    cases: list[tuple[str, Mapping[str, bytes]]] = []
+    acts_case = acts_case_id(school)
+    with archive.case_lock(acts_case):
+        register, _ = read_register(archive, school)
+        entry = _interrupted(register, kind, year_id, kept)
+        if entry is None:
+            if awaiting:
+                raise _refused(archive, user, awaiting[0], f"{len(awaiting)} case(s) of {year} await the "
+                               f"director's signature ({awaiting[0]}, …): a case is transferred signed")  # fmt: skip
+            chosen = [c for c, on in kept.items() if on is None]
+            if not chosen:
+                raise BadInputError(f"no {kind} case of {year} is left to transfer (all are transferred)")
+            entry = _new_transfer(archive, user, school, register, kind, year_id, receiver, chosen, today,
+                                  local_copies)  # fmt: skip
+        stored = read_intact(archive, acts_case, int(entry["version"]))
+    cases = [(c["case"], read_intact(archive, c["case"])) for c in entry["cases"]]
+    number, receiver = int(entry["number"]), str(entry["receiver"])
+    package = _package(archive, out, school, number, receiver, cases, entry["cases"], stored[INVENTORY],
+                       stored[VOLUME])  # fmt: skip
+    _put_in_place(package, out)  # before the cases are marked: a transfer is never marked without its package
+    moved = {"on": str(entry["date"]), "to": receiver, "act": f"{school}/передача-{number}"}
+    for case_id, _ in cases:
+        if kept.get(case_id, date.min) is None:
+            _mark(archive, user, case_id, moved, date.fromisoformat(moved["on"]), str(entry["local_copies"]))
+    sheets = sum(int(c["sheets"]) for c in entry["cases"])
+    return Transferred(school, number, receiver, tuple(c for c, _ in cases), sheets, str(out))
+
+
+def again(archive: Archive, user: str, reference: str, out: Path) -> Transferred:
+    """The package of an earlier transfer made once more (a carrier lost on the way, a second copy for the
+    receiving archive): its act and inventory as stored, each case from an intact copy. Nothing is marked."""
+    require(archive.catalog, user, "transfer", reference)
+    school, _, number = reference.rpartition("/")
+    if not number.isdigit():
+        raise BadInputError(f"--again {reference!r}: give the transfer's number (1) or SCHOOL/NUMBER")
+    check_new_directory(out)
+    with archive.catalog.transaction() as session:
+        schools = sorted(set(session.execute(select(Case.school_id).where(Case.kind == CaseKind.ACTS)).scalars()))
+    school = school or (schools[0] if len(schools) == 1 else "")
+    if school not in schools:
+        raise BadInputError(f"--again {reference!r}: no such school's acts (schools with acts: {', '.join(schools)})")
+    register, _ = read_register(archive, school)
+    entry = next((t for t in register.get("transfers", []) if t.get("number") == int(number)), None)
+    if entry is None:
+        raise BadInputError(f"--again {reference!r}: no transfer № {number} in {acts_case_id(school)}")
+    stored = read_intact(archive, acts_case_id(school), int(entry["version"]))
+    cases = [(c["case"], read_intact(archive, c["case"])) for c in entry["cases"]]
+    package = _package(archive, out, school, int(number), str(entry["receiver"]), cases, entry["cases"],
+                       stored[INVENTORY], stored[VOLUME])  # fmt: skip
+    _put_in_place(package, out)
+    with archive.catalog.transaction() as session:
+        archive.catalog.record(session, user, "transfer again", f"{school}/передача-{number}", "success",
+                               {"cases": [c for c, _ in cases]})  # fmt: skip
+    sheets = sum(int(c["sheets"]) for c in entry["cases"])
+    return Transferred(school, int(number), str(entry["receiver"]), tuple(c for c, _ in cases), sheets, str(out))
+
+
+def _put_in_place(package: Path, out: Path) -> None:
+    try:
+        os.replace(package, out)  # an empty directory at `out` is replaced (rename(2) allows that)
+    except OSError as exc:
+        raise BadInputError(f"{out}: cannot be written ({exc.strerror or exc})") from None
+    finally:
+        shutil.rmtree(package, ignore_errors=True)  # gone already when it was renamed into place
+
+
+def _interrupted(
+    register: Mapping[str, Any], kind: str, year_id: str, kept: Mapping[str, date | None]
+) -> dict[str, Any] | None:
+    """A transfer of these cases whose act is stored but some of whose cases (still kept) are not marked."""
+    for entry in register.get("transfers", []):
+        ours = entry.get("kind") == kind and entry.get("academic_year") == year_id
+        if ours and any(c["case"] in kept and kept[c["case"]] is None for c in entry.get("cases", [])):
+            return dict(entry)
+    return None
+
+
+def _new_transfer(
+    archive: Archive,
+    user: str,
+    school: str,
+    register: Mapping[str, Any],
+    kind: str,
+    year_id: str,
+    receiver: str,
+    chosen: list[str],
+    today: date,
+    local_copies: str,
+) -> dict[str, Any]:
+    """The act and the inventory of a new transfer, sealed and stored in the acts case (the caller holds its
+    lock) with the register's new entry; the cases' signatures must validate."""
+    records = []
     for case_id in chosen:
         files = read_intact(archive, case_id)
         report = validate_pdf(files[VOLUME], archive.trust_roots)
         if report.indication != "PASSED":
             raise _refused(archive, user, case_id, f"{case_id}: its signatures do not validate ({report.reason}); "
                            "run `archiver verify`")  # fmt: skip
-        cases.append((case_id, files))
-
-    acts_case = acts_case_id(school)
-    with archive.case_lock(acts_case):
-        register, _ = read_register(archive, school)
-        transfers = list(register.get("transfers", []))
-        number = len(transfers) + 1
-        records = [_record(files) for _, files in cases]
-        school_name = next((r["school"] for r in records if r["school"]), school)
-        context = {"school_name": school_name, "number": number, "date_line": short_date(today), "rows": records,
-                   "receiver": receiver, "year": academic_year(year_id), "kind": kind, "user": person(archive, user),
-                   "totals": _totals(records)}  # fmt: skip
-        inventory = _document(archive, "transfer_inventory.html", f"Опись дел № {number}", school, context)
-        act = _document(archive, "transfer_act.html", f"Акт приёма-передачи № {number}", school, context)
-        package = _package(archive, out, school, school_name, number, receiver, cases, records, inventory, act)
-        act_id = f"{school}/передача-{number}"
-        entry = {"number": number, "date": today.isoformat(), "by": user, "name": person(archive, user),
-                 "receiver": receiver, "kind": kind, "academic_year": year_id, "cases": records,
-                 "local_copies": local_copies}  # fmt: skip
-        updated = {**register, "school": {"id": school, "name": school_name}, "transfers": [*transfers, entry]}
-        seal = signature_entry("eseal", "eseal", archive.eseal, archive.clock(), act, archive.allow_no_revocation)
-        _store_act(archive, school, school_name, act, inventory, updated, user, number, today, seal)
-    for case_id, _ in cases:
-        _mark(archive, user, case_id, {"on": today.isoformat(), "to": receiver, "act": act_id}, today, local_copies)
-    try:
-        os.replace(package, out)  # an empty directory at `out` is replaced (rename(2) allows that)
-    except OSError as exc:
-        raise BadInputError(f"{out}: cannot be written ({exc.strerror or exc}); the package is in {package}") from None
-    return Transferred(
-        school, number, receiver, tuple(c for c, _ in cases), sum(r["sheets"] for r in records), str(out)
-    )
+        records.append(_record(files))
+    transfers = list(register.get("transfers", []))
+    number = len(transfers) + 1
+    school_name = next((r["school"] for r in records if r["school"]), school)
+    context = {"school_name": school_name, "number": number, "date_line": short_date(today), "rows": records,
+               "receiver": receiver, "year": academic_year(year_id), "kind": kind, "user": person(archive, user),
+               "totals": _totals(records)}  # fmt: skip
+    inventory = _document(archive, "transfer_inventory.html", f"Опись дел № {number}", school, context)
+    act = _document(archive, "transfer_act.html", f"Акт приёма-передачи № {number}", school, context)
+    entry = {"number": number, "date": today.isoformat(), "by": user, "name": person(archive, user),
+             "receiver": receiver, "kind": kind, "academic_year": year_id, "cases": records,
+             "local_copies": local_copies,
+             "version": (catalog_head(archive, acts_case_id(school)) or 0) + 1}  # fmt: skip
+    updated = {**register, "school": {"id": school, "name": school_name}, "transfers": [*transfers, entry]}
+    seal = signature_entry("eseal", "eseal", archive.eseal, archive.clock(), act, archive.allow_no_revocation)
+    _store_act(archive, school, school_name, act, inventory, updated, user, number, today, seal)
+    return entry
 
 
 def _record(files: Mapping[str, bytes]) -> dict[str, Any]:
@@ -148,7 +223,7 @@ def _record(files: Mapping[str, bytes]) -> dict[str, Any]:
     }
 
 
-def _totals(rows: list[dict[str, Any]]) -> str:
+def _totals(rows: Sequence[Mapping[str, Any]]) -> str:
     count, sheets = len(rows), sum(int(r["sheets"]) for r in rows)
     return f"{count} {plural(count, 'дело', 'дела', 'дел')}, {sheets} {plural(sheets, 'лист', 'листа', 'листов')}"
 
@@ -174,15 +249,15 @@ def _package(
     archive: Archive,
     out: Path,
     school: str,
-    school_name: str,
     number: int,
     receiver: str,
-    cases: list[tuple[str, Mapping[str, bytes]]],
-    records: list[dict[str, Any]],
+    cases: Sequence[tuple[str, Mapping[str, bytes]]],
+    records: Sequence[Mapping[str, Any]],
     inventory: bytes,
     act: bytes,
 ) -> Path:
     """The bag, made in a private work directory beside `out` and validated; its path."""
+    school_name = next((str(r["school"]) for r in records if r.get("school")), school)
     work = work_directory(out, ".transfer")
     try:
         make_private_dir(work / "cases")
@@ -231,7 +306,7 @@ def _package(
     return work
 
 
-def _csv(records: list[dict[str, Any]]) -> bytes:
+def _csv(records: Sequence[Mapping[str, Any]]) -> bytes:
     text = io.StringIO()
     writer = csv.writer(text)
     writer.writerow(["№", "case", "title", "academic_year", "closed_on", "retention", "sheets"])
