@@ -11,9 +11,10 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import text
@@ -25,6 +26,7 @@ from tests.clirun import Ran, run_cli
 from tests.ocflcheck import validate_ocfl
 from tests.sites import copy_archive
 
+MOSCOW = ZoneInfo("Europe/Moscow")  # the test archive's [school] timezone: its «today»
 SMALL = Path(__file__).parent / "data" / "small_school.json"
 CASE_YEAR = "school-2~2025-2026~c-5a~journal"
 CASE_SUMMARY = "school-2~2025-2026~c-5a~summary"
@@ -122,7 +124,7 @@ def test_quarter_then_year_then_signature(site: Site) -> None:
     rows = site.query("SELECT id, status, retain_until FROM cases ORDER BY id")
     by_id = {row[0]: (row[1], str(row[2]) if row[2] else None) for row in rows}
     assert by_id["school-2~2025-2026~c-5a~period~q1"] == ("superseded", "2025-12-28")
-    assert by_id["school-2~2025-2026~c-5a~period~q2"] == ("superseded", datetime.now(UTC).date().isoformat())
+    assert by_id["school-2~2025-2026~c-5a~period~q2"] == ("superseded", datetime.now(MOSCOW).date().isoformat())
     assert by_id[CASE_YEAR] == ("archived", "2032-01-01")
     assert by_id[CASE_SUMMARY] == ("archived", "2052-01-01")
     copies = site.query("SELECT COUNT(*) FROM copies")[0][0]

@@ -8,14 +8,19 @@ import io
 import json
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import text
 
 from archiver.archive.cases import VOLUME
+from archiver.archive.catalog import open_catalog
 from signing import validate_pdf
 from tests.pdfcheck import page_texts
 from tests.test_archive import SMALL, Site, _director_args, make_site
 
+MOSCOW = ZoneInfo("Europe/Moscow")  # the test archive's [school] timezone: its «today»
 Q1 = "school-2~2025-2026~c-5a~period~q1"
 Q2 = "school-2~2025-2026~c-5a~period~q2"
 Q3 = "school-2~2025-2026~c-5a~period~q3"
@@ -106,7 +111,7 @@ def test_a_register_that_lists_other_cases_than_the_director_signed_is_not_execu
     from archiver.archive.opening import archive_from_config
     from archiver.archive.store import info_of, read_intact
     from archiver.config import load_config
-    from archiver.operations.disposal import _act, _act_files, _store, read_register
+    from archiver.operations.disposal import _act, _act_files, read_register, store_act
 
     for period in ("q1", "q2", "q3"):
         site.ok("archive", "quarter", str(SMALL), "--period", period)
@@ -119,13 +124,125 @@ def test_a_register_that_lists_other_cases_than_the_director_signed_is_not_execu
         act["cases"].append({**act["cases"][0], "case": Q2})  # one more case than the director approved
         approved = _act_files(archive, acts_case_id("school-2"), act, "approved")
         with archive.case_lock(acts_case_id("school-2")):
-            _store(archive, "school-2", approved[VOLUME], register, "archivist", "act", "forged", date.today(),
+            store_act(archive, "school-2", approved[VOLUME], register, "archivist", "act", "forged", date.today(),
                    signatures=info_of(read_intact(archive, acts_case_id("school-2"))).signatures)  # fmt: skip
     finally:
         archive.catalog.engine.dispose()
     refused = site.run("dispose", "execute", "1", user="archivist")
-    assert refused.returncode == 1 and "not the one act № 1 printed" in refused.stderr, refused.stderr
+    assert refused.returncode == 1 and "not the one act № 1 showed when the director signed it" in refused.stderr, (
+        refused.stderr
+    )
     assert _present(site, Q1) == [True, True] and _present(site, Q2) == [True, True]
+
+
+def _append_text_page(pdf: bytes, text: str) -> bytes:
+    """An incremental update after the signatures adding a page that prints `text` (reviewer's attack)."""
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
+
+    writer = PdfWriter(PdfReader(io.BytesIO(pdf)), incremental=True)
+    page = writer.add_blank_page(width=595, height=842)
+    font = DictionaryObject({NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type1"),
+                             NameObject("/BaseFont"): NameObject("/Helvetica")})  # fmt: skip
+    fonts = DictionaryObject({NameObject("/F1"): writer._add_object(font)})
+    page[NameObject("/Resources")] = DictionaryObject({NameObject("/Font"): fonts})
+    stream = DecodedStreamObject()
+    stream.set_data(f"BT /F1 6 Tf 20 400 Td ({text}) Tj ET".encode())
+    page[NameObject("/Contents")] = writer._add_object(stream)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def test_a_page_appended_after_the_directors_signature_proves_nothing(site: Site) -> None:
+    """A forged register and an approved act with a page appended that prints the forged list's digest: the
+    signature no longer covers the file (modified after signing), and the list is read from the revision
+    the director signed."""
+    from archiver.archive.cases import acts_case_id
+    from archiver.archive.opening import archive_from_config
+    from archiver.archive.store import catalog_head, info_of, read_intact
+    from archiver.config import load_config
+    from archiver.operations.disposal import _act, _act_files, case_record, cases_digest, read_register, store_act
+
+    for period in ("q1", "q2", "q3"):
+        site.ok("archive", "quarter", str(SMALL), "--period", period)
+    site.ok("dispose", "propose", Q1, user="archivist")
+    site.ok("dispose", "approve", "1", *_director_args(site), user="director")
+    archive = archive_from_config(load_config(site.directory / "archiver.toml", required=True))
+    acts = acts_case_id("school-2")
+    try:
+        register, _ = read_register(archive, "school-2")
+        act = _act(register, 1, acts)
+        act["cases"].append(case_record(info_of(read_intact(archive, Q2))))
+        approved = _act_files(archive, acts, act, "approved")
+        forged = _append_text_page(approved[VOLUME], cases_digest([c["case"] for c in act["cases"]]))
+        act["approved"]["version"] = (catalog_head(archive, acts) or 0) + 1
+        with archive.case_lock(acts):
+            store_act(archive, "school-2", forged, register, "archivist", "act", "forged", date.today(),
+                      signatures=info_of(approved).signatures)  # fmt: skip
+    finally:
+        archive.catalog.engine.dispose()
+    refused = site.run("dispose", "execute", "1", user="archivist")
+    assert refused.returncode == 1 and "does not validate" in refused.stderr, refused.stderr
+    assert _present(site, Q1) == [True, True] and _present(site, Q2) == [True, True]
+
+
+def test_a_draft_that_hides_a_case_from_the_director_is_not_signed(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A draft drawn up to show Q1 only but print the digest of [Q1, Q2] (reviewer's attack): approve reads
+    the draft's total and list against the register before the director signs."""
+    import archiver.operations.disposal as disposal
+
+    for period in ("q1", "q2", "q3"):
+        site.ok("archive", "quarter", str(SMALL), "--period", period)
+    render, digest = disposal.render_act, disposal.cases_digest
+
+    def hiding(archive: Any, school: str, name: str, number: int, records: list[dict[str, Any]], user: str,
+               today: date) -> bytes:  # fmt: skip
+        everything = [r["case"] for r in records]
+        monkeypatch.setattr(disposal, "cases_digest", lambda ids: digest(everything))
+        try:
+            return render(archive, school, name, number, [r for r in records if r["case"] != Q2], user, today)
+        finally:
+            monkeypatch.setattr(disposal, "cases_digest", digest)
+
+    monkeypatch.setattr(disposal, "render_act", hiding)
+    site.ok("dispose", "propose", Q1, Q2, user="archivist")
+    monkeypatch.setattr(disposal, "render_act", render)
+    refused = site.run("dispose", "approve", "1", *_director_args(site), user="director")
+    assert refused.returncode == 1 and "does not show the register's cases" in refused.stderr, refused.stderr
+    assert site.ok("dispose", "list", user="archivist")["acts"][0]["status"] == "proposed"
+
+
+def test_a_hold_hidden_by_setting_the_catalog_back_still_keeps_the_case(site: Site) -> None:
+    """The catalog's head set back by SQL over the version that put the hold (reviewer's attack): the audit
+    trail and the repositories hold the newer version, so the case is kept."""
+    for period in ("q1", "q2", "q3"):
+        site.ok("archive", "quarter", str(SMALL), "--period", period)
+    site.ok("dispose", "propose", Q1, user="archivist")
+    site.ok("retention", "hold", Q1)
+    site.ok("dispose", "approve", "1", *_director_args(site), user="director")
+    catalog = open_catalog(site.catalog_url, migrate=False)
+    with catalog.engine.begin() as connection:
+        connection.execute(
+            text(f"UPDATE cases SET head_version = head_version - 1, legal_hold = false WHERE id = '{Q1}'")
+        )
+    catalog.engine.dispose()
+    done = site.ok("dispose", "execute", "1", user="archivist")
+    assert done["removed"] == [] and "the catalog was set back" in done["kept"][0][1], done
+    assert _present(site, Q1) == [True, True]
+
+
+@pytest.mark.parametrize("reference", ["0", "abc/x", "../x", "school-2/../1", "x/1", "9" * 5000, "³", "١", "/1",
+                                       "school-2/", "school-1/1", "school-2/" + "9" * 30])  # fmt: skip
+def test_act_references_that_are_not_acts(site: Site, reference: str) -> None:
+    site.ok("archive", "quarter", str(SMALL), "--period", "q1")
+    site.ok("archive", "quarter", str(SMALL), "--period", "q2")
+    site.ok("dispose", "propose", "--due", user="archivist")
+    for args, user in ((("dispose", "execute", reference), "archivist"),
+                       (("dispose", "approve", reference, *_director_args(site)), "director")):  # fmt: skip
+        refused = site.run(*args, user=user)
+        assert refused.returncode == 2 and "Traceback" not in refused.stderr, (reference, refused.stderr)
+    assert site.ok("dispose", "list", user="archivist")["acts"][0]["status"] == "proposed"
 
 
 def test_an_act_signed_with_the_e_seal_instead_of_the_directors_key_is_refused(site: Site) -> None:
@@ -147,7 +264,7 @@ def test_a_quarter_copy_is_due_once_the_year_end_volume_is_signed(site: Site) ->
     assert due == [Q1], "q2 is the class's latest copy until the journal is signed"
     site.ok("sign", "--pending", *_director_args(site), user="director")
     rows = {c["case_id"]: c for c in site.ok("retention", "list")["cases"]}
-    assert rows[Q2]["retain_until"] == datetime.now(UTC).date().isoformat(), "due from the day it was signed"
+    assert rows[Q2]["retain_until"] == datetime.now(MOSCOW).date().isoformat(), "due from the day it was signed"
     assert [c["case_id"] for c in site.ok("retention", "list", "--due")["cases"]] == [Q1, Q2]
     assert site.query(f"SELECT status, superseded_by FROM cases WHERE id = '{Q2}'") == [("superseded", JOURNAL)]
     done = site.ok("dispose", "propose", "--due", user="archivist")["acts"]
@@ -161,9 +278,9 @@ def test_quarter_copies_kept_until_a_set_day_after_the_signature(site: Site) -> 
     site.ok("archive", "year", str(SMALL))
     site.ok("sign", "--pending", *_director_args(site), user="director")
     (until,) = site.query(f"SELECT retain_until FROM cases WHERE id = '{Q2}'")[0]
-    assert str(until) == f"{datetime.now(UTC).year + 1}-09-01"
+    assert str(until) == f"{datetime.now(MOSCOW).year + 1}-09-01"
     assert site.ok("retention", "list", "--due")["cases"] == []
-    later = datetime(datetime.now(UTC).year + 1, 9, 2, 9, 0, tzinfo=UTC)  # within the test certificates' validity
+    later = datetime(datetime.now(MOSCOW).year + 1, 9, 2, 9, 0, tzinfo=UTC)  # within the test certificates' validity
     assert [c["case_id"] for c in site.ok("retention", "list", "--due", at=later)["cases"]] == [Q2]
     (act,) = site.ok("dispose", "propose", "--due", user="archivist", at=later)["acts"]
     site.ok("dispose", "approve", str(act["number"]), *_director_args(site), user="director", at=later)
@@ -178,6 +295,7 @@ def test_the_year_end_deadline_before_on_and_after_30_june(site: Site) -> None:
         datetime(2026, 6, 29, 12, tzinfo=UTC): (1, "1 day left"),
         datetime(2026, 6, 30, 12, tzinfo=UTC): (0, "today is the last day"),
         datetime(2026, 7, 1, 12, tzinfo=UTC): (-1, "overdue by 1 day"),
+        datetime(2026, 6, 30, 22, 30, tzinfo=UTC): (-1, "overdue by 1 day"),  # 01:30 on 1 July in Moscow
         datetime(2026, 7, 10, 12, tzinfo=UTC): (-10, "overdue by 10 days"),
     }
     for at, (days, words) in expected.items():

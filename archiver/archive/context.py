@@ -7,8 +7,9 @@ import fcntl
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from functools import cached_property
+from zoneinfo import ZoneInfo
 
 from archiver.archive.catalog import Catalog
 from archiver.archive.storage import OcflRepository, StorageError
@@ -66,6 +67,15 @@ class Archive:
         if long_term is not None and self.allow_no_revocation:
             return replace(long_term, require_revocation=False)
         return long_term
+
+    def today(self) -> date:
+        """Today in the school's time zone: the day of its deadlines, retention and acts (a signature at
+        01:30 in Moscow on 1 July is on 1 July, not on 30 June as in UTC)."""
+        return self.clock().astimezone(ZoneInfo(self.timezone)).date()
+
+    def local_date(self, moment: datetime) -> date:
+        """The day a moment falls on in the school's time zone."""
+        return moment.astimezone(ZoneInfo(self.timezone)).date()
 
     def repository(self, name: str | None) -> OcflRepository:
         for repository in self.repositories:

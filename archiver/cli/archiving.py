@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -129,7 +130,7 @@ def sign(
     with Bar(runtime, 0, "Подпись") as bar:
         results = sign_pending(archive_, director_key(key, passphrase_file), runtime.user, case_id,
                                progress=bar.update)  # fmt: skip
-    deadlines = pending_deadlines(archive_, archive_.clock().date())  # what still awaits the director
+    deadlines = pending_deadlines(archive_, archive_.today())  # what still awaits the director
     late = [r for r in results if r.outcome.startswith("signed after")]
     payload = {"ok": True, "cases": [asdict(r) for r in results], "deadlines": [d.as_dict() for d in deadlines]}
     lines = [f"{r.case_id}: {r.outcome} ({r.sheets} sheets) — {r.title}" for r in results]
@@ -172,7 +173,7 @@ def renew_command(runtime: Runtime, due_only: bool, case_id: str | None, allow_n
 def status_command(runtime: Runtime) -> None:
     """What is archived, what awaits the director's signature, what is due for disposal."""
     archive_ = open_archive(runtime)
-    data = status(archive_, runtime.user, archive_.clock().date())
+    data = status(archive_, runtime.user, archive_.today())
     lines = [
         "cases: " + ", ".join(f"{k} {v}" for k, v in sorted(data["cases"].items())) if data["cases"] else "cases: none"
     ]
@@ -216,7 +217,7 @@ def retention() -> None:
 def retention_list(runtime: Runtime, due: bool) -> None:
     """Every case with its retention class and the day it may be destroyed from."""
     archive_ = open_archive(runtime)
-    rows = retention_rows(archive_, runtime.user, archive_.clock().date(), due_only=due)
+    rows = retention_rows(archive_, runtime.user, archive_.today(), due_only=due)
     payload = {
         "ok": True,
         "cases": [{**asdict(r), "retain_until": r.retain_until.isoformat() if r.retain_until else None} for r in rows],
@@ -280,7 +281,7 @@ def dispose_propose(runtime: Runtime, due: bool, case_ids: tuple[str, ...]) -> N
     if due == bool(case_ids):
         raise click.UsageError("give either --due or the cases to propose")
     archive_ = open_archive(runtime)
-    made = propose(archive_, runtime.user, archive_.clock().date(), case_ids)
+    made = propose(archive_, runtime.user, archive_.today(), case_ids)
     payload = {"ok": True, "acts": [asdict(a) for a in made]}
     lines = [f"act № {a.number} ({a.school_id}): proposed, {len(a.cases)} case(s); the director approves it with "
              f"`archiver dispose approve {a.school_id}/{a.number} --key FILE`" for a in made]  # fmt: skip
@@ -290,14 +291,29 @@ def dispose_propose(runtime: Runtime, due: bool, case_ids: tuple[str, ...]) -> N
 @dispose_group.command("approve")
 @click.argument("act")
 @director_key_options
+@click.option("--yes", is_flag=True, help="Do not ask: the act's cases were read (on a terminal it asks).")
 @click.pass_obj
 def dispose_approve(
-    runtime: Runtime, act: str, key: Path, passphrase_file: Path | None, allow_no_revocation: bool
+    runtime: Runtime, act: str, key: Path, passphrase_file: Path | None, allow_no_revocation: bool, yes: bool
 ) -> None:
-    """The director approves a proposed act (ACT: its number, or SCHOOL/NUMBER) with their signature."""
+    """The director approves a proposed act (ACT: its number, or SCHOOL/NUMBER) with their signature.
+
+    The act's cases are listed first; on a terminal the director confirms (or reads the act itself with
+    `archiver get SCHOOL~acts`). The draft must show exactly the cases its register names.
+    """
     archive_ = open_archive(runtime)
     archive_.allow_no_revocation = allow_no_revocation
-    done = approve(archive_, director_key(key, passphrase_file), runtime.user, act)
+
+    def confirm(proposed: Mapping[str, Any]) -> bool:
+        cases = proposed.get("cases", [])
+        click.echo(
+            f"act № {proposed.get('number')} of {proposed.get('date')}: {len(cases)} case(s) to destroy", err=True
+        )
+        for record in cases:
+            click.echo(f"  {record.get('case')}: {record.get('title')} ({record.get('sheets')} sheets)", err=True)
+        return yes or not sys.stdin.isatty() or click.confirm("Approve this act with your signature?", err=True)
+
+    done = approve(archive_, director_key(key, passphrase_file), runtime.user, act, confirm=confirm)
     runtime.emit({"ok": True, **asdict(done)},
                  f"act № {done.number} ({done.school_id}): approved, {len(done.cases)} case(s); the archivist "
                  f"executes it with `archiver dispose execute {done.school_id}/{done.number}`")  # fmt: skip
@@ -314,7 +330,7 @@ def dispose_execute(runtime: Runtime, act: str) -> None:
     interrupted execution.
     """
     archive_ = open_archive(runtime)
-    done = execute(archive_, runtime.user, archive_.clock().date(), act)
+    done = execute(archive_, runtime.user, archive_.today(), act)
     lines = [f"{case}: disposed of" for case in done.removed]
     lines += [f"{case}: kept ({reason})" for case, reason in done.kept]
     lines.append(f"act № {done.number} ({done.school_id}): executed, {len(done.removed)} case(s) removed, "
@@ -369,7 +385,7 @@ def transfer_command(
         done = again(archive_, runtime.user, number, out)
     else:
         assert kind is not None and year is not None and receiver is not None
-        done = transfer(archive_, runtime.user, kind, year, receiver, out, archive_.clock().date(),
+        done = transfer(archive_, runtime.user, kind, year, receiver, out, archive_.today(),
                         runtime.config.transfer.local_copies)  # fmt: skip
     runtime.emit({"ok": True, **asdict(done)},
                  f"transfer № {done.number} ({done.school_id}) to {done.receiver}: {len(done.cases)} case(s), "

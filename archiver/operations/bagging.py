@@ -41,6 +41,9 @@ def validate_bag(directory: Path) -> str | None:
 
 def check_new_directory(out: Path) -> None:
     """A package goes into a new directory or an empty one, never through a symbolic link."""
+    if out.exists() and (out.resolve() == Path.cwd().resolve() or os.path.ismount(out)):
+        raise BadInputError(f"{out}: the working directory or a mount point cannot become a package; give a new "
+                            "directory (inside it, say)")  # fmt: skip
     if out.is_symlink() or (os.path.lexists(out) and not out.is_dir()):
         raise BadInputError(f"{out}: exists and is not a directory (a symbolic link is not followed)")
     if out.exists() and any(out.iterdir()):

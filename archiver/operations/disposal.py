@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -44,7 +45,16 @@ from archiver.archive.catalog.models import Case
 from archiver.archive.context import Archive, ArchiveError
 from archiver.archive.registry import replay
 from archiver.archive.roles import RefusedError, require
-from archiver.archive.store import catalog_head, info_of, new_version, read_intact, remove_case, signature_entry
+from archiver.archive.storage import StorageError
+from archiver.archive.store import (
+    catalog_head,
+    info_of,
+    new_version_of,
+    read_intact,
+    refuse_rollback_of_audited,
+    remove_case,
+    signature_entry,
+)
 from archiver.documents.dates import academic_year, retention_phrase, short_date
 from archiver.documents.numerals import plural
 from archiver.documents.title import PAGE_MARGIN_LEFT_MM, PAGE_MARGIN_TOP_MM
@@ -58,6 +68,7 @@ from signing.errors import SigningError
 
 ACTS_TITLE = "Акты о выделении к уничтожению документов, не подлежащих хранению"
 OPEN = ("proposed", "approved", "executing")  # an act whose cases are not yet gone
+LATER_ALLOWED = (None, "NONE", "LTA_UPDATES", "FORM_FILLING")  # pyHanko's modification levels after signing
 
 
 @dataclass(frozen=True)
@@ -98,21 +109,29 @@ def _act(register: Mapping[str, Any], number: int, case_id: str) -> dict[str, An
     raise BadInputError(f"no act № {number} in {case_id}")
 
 
-def resolve_act(archive: Archive, reference: str) -> tuple[str, int]:
-    """«3» (the only school's act № 3) or «SCHOOL/3»: the school and the act's number."""
-    school, _, number = reference.rpartition("/")
-    if not number.isdigit() or int(number) < 1:
-        raise BadInputError(f"act {reference!r}: give its number (3) or the school's id and number (school-2/3)")
-    if not school:
-        with archive.catalog.transaction() as session:
-            schools = sorted(session.execute(select(Case.school_id).where(Case.kind == CaseKind.ACTS)).scalars())
+ACT_REFERENCE = re.compile(r"(?:([A-Za-z0-9._-]{1,64})/)?([1-9][0-9]{0,8})", re.ASCII)
+
+
+def resolve_act(archive: Archive, reference: str, what: str = "act") -> tuple[str, int]:
+    """«3» (the only school's act № 3) or «SCHOOL/3»: the school and the number (an act's, or a transfer's)."""
+    match = ACT_REFERENCE.fullmatch(reference)
+    if match is None:
+        raise BadInputError(
+            f"{what} {reference[:80]!r}: give its number (3) or the school's id and number (school-2/3)"
+        )
+    school, number = match.group(1), int(match.group(2))
+    with archive.catalog.transaction() as session:
+        schools = sorted(set(session.execute(select(Case.school_id).where(Case.kind == CaseKind.ACTS)).scalars()))
+    if school is None:
         if len(schools) > 1:
-            raise BadInputError(f"act {reference!r}: several schools have acts ({', '.join(schools)}); "
+            raise BadInputError(f"{what} {reference!r}: several schools have acts ({', '.join(schools)}); "
                                 "give SCHOOL/NUMBER")  # fmt: skip
         if not schools:
-            raise BadInputError("no disposal act has been proposed yet (`archiver dispose propose --due`)")
+            raise BadInputError(f"no {what} has been made yet")
         school = schools[0]
-    return school, int(number)
+    elif school not in schools:
+        raise BadInputError(f"{what} {reference!r}: the school {school!r} has no acts")
+    return school, number
 
 
 def acts(archive: Archive, user: str) -> list[dict[str, Any]]:
@@ -211,7 +230,7 @@ def _store_proposal(
     updated = {**register, "school": {"id": school, "name": school_name}, "acts": [*register["acts"], act]}
     message = f"Акт № {number} о выделении к уничтожению: проект ({len(records)} дел)"
     seal = signature_entry("eseal", "eseal", archive.eseal, archive.clock(), pdf, archive.allow_no_revocation)
-    stored = _store(archive, school, pdf, updated, user, "act", message, today, signatures=(seal,))
+    stored = store_act(archive, school, pdf, updated, user, "act", message, today, signatures=(seal,))
     return ActOutcome(school, number, "proposed", tuple(r["case"] for r in records), version=stored)
 
 
@@ -265,14 +284,39 @@ def cases_digest(case_ids: Sequence[str]) -> str:
     return hashlib.sha256(json.dumps(list(case_ids), ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
-def printed_digest_matches(pdf: bytes, case_ids: Sequence[str]) -> bool:
-    """Whether the act's pages print the digest of exactly these cases."""
-    digest = cases_digest(case_ids)
+def listing_problem(pdf: bytes, case_ids: Sequence[str]) -> str | None:
+    """Why the act's pages do not list exactly these cases (or None): each case's id, the total and the
+    digest of the list must be printed on it."""
     try:
         reader = PdfReader(io.BytesIO(pdf))
-        return any(digest in "".join((page.extract_text() or "").split()) for page in reader.pages)
+        text = "".join("".join((page.extract_text() or "").split()) for page in reader.pages)
     except (PdfReadError, ValueError, KeyError, TypeError, RecursionError):
-        return False
+        return "its pages cannot be read"
+    missing = [c for c in case_ids if c not in text]
+    if missing:
+        return f"it does not list {missing[0]}"
+    total = re.search(r"Итогокуничтожению:(\d+)", text)
+    if total is None or int(total.group(1)) != len(case_ids):
+        return f"its total is not {len(case_ids)} case(s)"
+    if cases_digest(case_ids) not in text:
+        return "it does not print the digest of the list"
+    return None
+
+
+def signed_revision(pdf: bytes, field: str) -> bytes | None:
+    """The file as it was when `field` was signed: the bytes its signature covers (a complete PDF), so that
+    what is read from it is what the signer saw, whatever was appended later."""
+    from pyhanko.pdf_utils.misc import PdfError
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    try:
+        for signature in PdfFileReader(io.BytesIO(pdf), strict=False).embedded_signatures:
+            if signature.field_name == field:
+                ranges = [int(n) for n in signature.sig_object["/ByteRange"]]
+                return pdf[: ranges[2] + ranges[3]] if len(ranges) == 4 and ranges[0] == 0 else None
+    except (PdfError, ValueError, KeyError, TypeError, IndexError, RecursionError):
+        return None
+    return None
 
 
 def _totals(rows: list[dict[str, Any]]) -> str:
@@ -304,8 +348,16 @@ def act_box() -> dict[str, float]:
 # -- approve --------------------------------------------------------------------------------------------------
 
 
-def approve(archive: Archive, key: KeySigner | Callable[[], KeySigner], user: str, reference: str) -> ActOutcome:
-    """The director signs a proposed act in its approval place («Утверждаю»): a new version of the acts case."""
+def approve(
+    archive: Archive,
+    key: KeySigner | Callable[[], KeySigner],
+    user: str,
+    reference: str,
+    confirm: Callable[[Mapping[str, Any]], bool] | None = None,
+) -> ActOutcome:
+    """The director signs a proposed act in its approval place («Утверждаю»): a new version of the acts case.
+    The draft must show exactly the register's cases (each id, the total, the digest of the list); `confirm`
+    is shown the act and may decline."""
     require(archive.catalog, user, "approve", reference)
     from archiver.operations.signing import refuse_foreign_key
 
@@ -321,6 +373,14 @@ def approve(archive: Archive, key: KeySigner | Callable[[], KeySigner], user: st
             raise _refused(archive, user, "dispose approve", f"{school}/{number}",
                            f"act № {number} is {act.get('status')}, not a proposal awaiting approval")  # fmt: skip
         draft = _act_files(archive, acts_case, act, "proposed")
+        cases = [c["case"] for c in act["cases"]]
+        report = validate_pdf(draft[VOLUME], archive.trust_roots)
+        problem = report.reason if report.indication != "PASSED" else listing_problem(draft[VOLUME], cases)
+        if problem is not None:
+            raise _refused(archive, user, "dispose approve", f"{school}/{number}",
+                           f"act № {number} as drawn up does not show the register's cases: {problem}")  # fmt: skip
+        if confirm is not None and not confirm(act):
+            raise _refused(archive, user, "dispose approve", f"{school}/{number}", "the director did not confirm")
         now = archive.clock()
         validity = director.certificate["tbs_certificate"]["validity"]
         mark = mark_pdf(director.serial_hex, director.common_name, validity["not_before"].native,
@@ -334,11 +394,11 @@ def approve(archive: Archive, key: KeySigner | Callable[[], KeySigner], user: st
         entry = signature_entry("director", "director", director, now, signed, archive.allow_no_revocation)
         version = (catalog_head(archive, acts_case) or 0) + 1
         act.update(status="approved", approved={
-            "by": user, "name": person(archive, user), "on": now.date().isoformat(), "version": version,
+            "by": user, "name": person(archive, user), "on": archive.local_date(now).isoformat(), "version": version,
             "signer": director.common_name, "certificate_sha256": director.certificate_sha256,
         })  # fmt: skip
-        stored = _store(archive, school, signed, register, user, "act", f"Акт № {number} утверждён директором",
-                        now.date(), signatures=(*info_of(draft).signatures, entry))  # fmt: skip
+        stored = store_act(archive, school, signed, register, user, "act", f"Акт № {number} утверждён директором",
+                        archive.local_date(now), signatures=(*info_of(draft).signatures, entry))  # fmt: skip
     return ActOutcome(school, number, "approved", tuple(c["case"] for c in act["cases"]), version=stored)
 
 
@@ -378,7 +438,7 @@ def execute(archive: Archive, user: str, today: date, reference: str) -> ActOutc
                     if row is not None:
                         row.status = CaseStatus.DISPOSING
 
-            _store(archive, school, approved[VOLUME], register, user, "act",
+            store_act(archive, school, approved[VOLUME], register, user, "act",
                    f"Акт № {number}: исполнение ({len(removing)} дел к удалению)", today, signatures=approval,
                    also=disposing)  # fmt: skip
         for case_id in act["removed"]:
@@ -393,7 +453,7 @@ def execute(archive: Archive, user: str, today: date, reference: str) -> ActOutc
         version = (catalog_head(archive, acts_case) or 0) + 1
         act.update(status="executed", executed={"by": user, "name": person(archive, user), "on": today.isoformat(),
                                                 "version": version})  # fmt: skip
-        _store(
+        store_act(
             archive,
             school,
             approved[VOLUME],
@@ -443,30 +503,39 @@ def _decide(archive: Archive, act: Mapping[str, Any], today: date) -> tuple[list
 
 
 def _approval_problem(archive: Archive, pdf: bytes, act: Mapping[str, Any]) -> str | None:
-    """Why the act's PDF does not prove the director's approval (or None): its signature in the approval
-    place must validate and be made with the certificate of a registered director that the register names."""
+    """Why the act's PDF does not prove the director's approval (or None): the signature in the approval
+    place must validate with nothing but validation data added after it, be made with the certificate of a
+    registered director that the register names, and the revision it signed must list exactly the
+    register's cases."""
     approved = act.get("approved") or {}
+    number = act["number"]
     report = validate_pdf(pdf, archive.trust_roots)
     signature = next((s for s in report.signatures if s.field_name == "director"), None)
     if signature is None:
-        return f"act № {act['number']} bears no signature of the director"
-    if not (signature.indication == "PASSED" or (signature.intact and signature.valid and signature.trusted)):
-        return f"the director's signature on act № {act['number']} does not validate: {signature.reason}"
+        return f"act № {number} bears no signature of the director"
+    # Later revisions may add validation data and the document timestamps' fields (form filling), never
+    # content: the text is read from the signed revision below in any case.
+    if signature.indication != "PASSED" or signature.modification_level not in LATER_ALLOWED:
+        return f"the director's signature on act № {number} does not validate: {signature.reason}"
     with archive.catalog.transaction() as session:
         directors = replay(archive.catalog, session).fingerprints("director")
     if signature.certificate_sha256 not in directors or signature.certificate_sha256 != approved.get(
         "certificate_sha256"
     ):
-        return f"act № {act['number']} is signed with a certificate that is not a registered director's"
-    if not printed_digest_matches(pdf, [c["case"] for c in act["cases"]]):
-        return f"the register's list of cases is not the one act № {act['number']} printed when the director signed it"
+        return f"act № {number} is signed with a certificate that is not a registered director's"
+    revision = signed_revision(pdf, "director")
+    problem = "the signed revision cannot be read" if revision is None else listing_problem(
+        revision, [c["case"] for c in act["cases"]])  # fmt: skip
+    if problem is not None:
+        return f"the register's list of cases is not the one act № {number} showed when the director signed it " \
+               f"({problem})"  # fmt: skip
     return None
 
 
 # -- shared ---------------------------------------------------------------------------------------------------
 
 
-def _store(
+def store_act(
     archive: Archive,
     school: str,
     pdf: bytes,
@@ -478,16 +547,19 @@ def _store(
     *,
     signatures: tuple[Mapping[str, str], ...] = (),
     also: Callable[[Session], None] | None = None,
+    annexes: Mapping[str, bytes] | None = None,
 ) -> int:
-    """A new version of the school's acts case (the caller holds its lock); `signatures`: the sealed
-    metadata's record of the signatures in `pdf` beside the e-seal's (the director's approval)."""
+    """A new version of the school's acts case (the caller holds its lock): `pdf` the act, the register as
+    its source, `annexes` beside them (a transfer's inventory); `signatures`: the sealed metadata's record
+    of the signatures in `pdf` (the e-seal's, the director's). The case's retention stays as first sealed."""
     case_id = acts_case_id(school)
     name = str((register.get("school") or {}).get("name") or school)
     existing = _existing_retention(archive, case_id)
     info = CaseInfo(case_id, CaseKind.ACTS, school, name, "", None, None, None, ACTS_TITLE, page_count(pdf),
                     existing or retention_for(CaseKind.ACTS, today), signatures=signatures)  # fmt: skip
     source = (json.dumps(register, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
-    return new_version(archive, info, pdf, source, user, action, message, status=CaseStatus.ARCHIVED, also=also)
+    content = {VOLUME: pdf, SOURCE: source, **(annexes or {})}
+    return new_version_of(archive, info, content, user, action, message, status=CaseStatus.ARCHIVED, also=also)
 
 
 def _existing_retention(archive: Archive, case_id: str) -> Any:
@@ -505,8 +577,15 @@ def _refused(archive: Archive, user: str, action: str, obj: str, reason: str) ->
 def _judged(archive: Archive, case_id: str, says: tuple[Any, ...], today: date) -> tuple[CaseInfo | None, str | None]:
     """The case's sealed metadata (from an intact copy) and why it may not be destroyed today (None: it may)."""
     try:
+        head = catalog_head(archive, case_id)
+        refuse_rollback_of_audited(archive, case_id, head)  # a catalog set back over a hold, say
+        for repository in archive.repositories:
+            there = repository.head(case_id)
+            if there is not None and head is not None and there.number > head:
+                raise ArchiveError(f"repository {repository.name!r} holds v{there.number}, beyond the catalog's "
+                                   f"head v{head}: run `archiver verify`")  # fmt: skip
         sealed = info_of(read_intact(archive, case_id))
-    except ArchiveError as exc:
+    except (ArchiveError, StorageError) as exc:
         return None, exc.message
     return sealed, retention_refusal(sealed, says, today)
 

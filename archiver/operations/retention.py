@@ -69,8 +69,12 @@ def set_hold(archive: Archive, case_id: str, hold: bool, user: str) -> int:
     with archive.case_lock(case_id):
         with archive.catalog.transaction() as session:
             case = session.get(Case, case_id)
-            if case is None or case.status in GONE:
+            if case is None:
                 raise BadInputError(f"no case {case_id!r} in the catalog")
+            if case.status in GONE:
+                raise BadInputError(
+                    f"{case_id} is {case.status} under an approved disposal act (`archiver dispose list`)"
+                )
             if case.kind == CaseKind.AUDIT:
                 raise BadInputError(f"{case_id} is the audit trail's own record: it is kept permanently")
             status_before = case.status

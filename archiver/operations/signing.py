@@ -78,7 +78,7 @@ def sign_pending(
                 raise ArchiveError(f"{ident}: cannot be signed: {exc}") from None
             info = info_of(files)
             entry = signature_entry("director", "director", director, now, signed, archive.allow_no_revocation)
-            missed = missed_deadline(info.academic_year, now.date(), archive.year_end_deadline)
+            missed = missed_deadline(info.academic_year, archive.local_date(now), archive.year_end_deadline)
             if missed is not None:  # flagged, not refused: late is better than never
                 entry["deadline_missed"] = missed.isoformat()
             info = replace(info, signatures=(*info.signatures, entry))

@@ -7,7 +7,7 @@ so; disposal then takes them through an act like any case whose retention has en
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -62,10 +62,10 @@ def supersede_by_year(
     if not ids:
         return []
     year = info_of(read_intact(archive, year_id))
-    signed = [s.get("signed_at", "") for s in year.signatures if s.get("role") == "director"]
+    signed = [s["signed_at"] for s in year.signatures if s.get("role") == "director" and s.get("signed_at")]
     if not signed:
         return []  # the catalog says signed, the sealed metadata does not: verify reports it
-    signed_on = date.fromisoformat(max(signed)[:10])
+    signed_on = archive.local_date(datetime.fromisoformat(max(signed)))  # the day in the school's zone
     until = kept_until(signed_on, archive.period_copies_until)
     changed = []
     for case_id in ids:

@@ -30,16 +30,15 @@ from archiver.archive.cases import GONE, SOURCE, VOLUME, CaseKind, CaseStatus, a
 from archiver.archive.catalog.models import Case
 from archiver.archive.context import Archive, ArchiveError
 from archiver.archive.roles import RefusedError, require
-from archiver.archive.store import catalog_head, info_of, new_version, new_version_of, read_intact, signature_entry
+from archiver.archive.store import catalog_head, info_of, new_version, read_intact, signature_entry
 from archiver.documents.dates import academic_year, retention_phrase, short_date
 from archiver.documents.numerals import plural
 from archiver.errors import BadInputError
 from archiver.files import create_private, make_private_dir
 from archiver.operations.bagging import check_new_directory, make_bag, validate_bag, work_directory
-from archiver.operations.disposal import ACTS_TITLE, read_register
+from archiver.operations.disposal import read_register, resolve_act, store_act
 from archiver.operations.retrieval import write_trust_roots
 from archiver.operations.users import person
-from archiver.rendering.pdfa import page_count
 from archiver.rendering.standalone import standalone_pdf
 from signing import validate_pdf
 
@@ -73,23 +72,18 @@ def transfer(
     year_id = year.replace("/", "-")
     check_new_directory(out)
     archive.check_repositories()
-    with archive.catalog.transaction() as session:
-        rows = list(
-            session.execute(
-                select(Case).where(Case.kind == KINDS[kind], Case.academic_year == year_id).order_by(Case.id)
-            ).scalars()
-        )
-        kept = {c.id: c.transferred_on for c in rows if c.status not in GONE}
-        awaiting = [c.id for c in rows if c.status == CaseStatus.AWAITING_SIGNATURE]
-        schools = sorted({c.school_id for c in rows if c.id in kept})
-    if not schools:
-        raise BadInputError(f"no {kind} case of {year} in the archive (give the year as 2025/2026)")
-    if len(schools) > 1:
-        raise BadInputError(f"the cases of {year} belong to several schools ({', '.join(schools)}): one package "
-                            "per school")  # fmt: skip
-    school = schools[0]
+    school = _school_of(archive, kind, year_id, year)
     acts_case = acts_case_id(school)
-    with archive.case_lock(acts_case):
+    with archive.case_lock(acts_case):  # one transfer of a school at a time: chosen, stored, marked
+        with archive.catalog.transaction() as session:
+            rows = list(
+                session.execute(
+                    select(Case).where(Case.kind == KINDS[kind], Case.academic_year == year_id,
+                                       Case.school_id == school).order_by(Case.id)
+                ).scalars()
+            )  # fmt: skip
+            kept = {c.id: c.transferred_on for c in rows if c.status not in GONE}
+            awaiting = [c.id for c in rows if c.status == CaseStatus.AWAITING_SIGNATURE]
         register, _ = read_register(archive, school)
         entry = _interrupted(register, kind, year_id, kept)
         if entry is None:
@@ -102,34 +96,42 @@ def transfer(
             entry = _new_transfer(archive, user, school, register, kind, year_id, receiver, chosen, today,
                                   local_copies)  # fmt: skip
         stored = read_intact(archive, acts_case, int(entry["version"]))
-    cases = [(c["case"], read_intact(archive, c["case"])) for c in entry["cases"]]
-    number, receiver = int(entry["number"]), str(entry["receiver"])
-    package = _package(archive, out, school, number, receiver, cases, entry["cases"], stored[INVENTORY],
-                       stored[VOLUME])  # fmt: skip
-    _put_in_place(package, out)  # before the cases are marked: a transfer is never marked without its package
-    moved = {"on": str(entry["date"]), "to": receiver, "act": f"{school}/передача-{number}"}
-    for case_id, _ in cases:
-        if kept.get(case_id, date.min) is None:
-            _mark(archive, user, case_id, moved, date.fromisoformat(moved["on"]), str(entry["local_copies"]))
+        cases = [(c["case"], read_intact(archive, c["case"])) for c in entry["cases"]]
+        number, receiver = int(entry["number"]), str(entry["receiver"])
+        package = _package(archive, out, school, number, receiver, cases, entry["cases"], stored[INVENTORY],
+                           stored[VOLUME])  # fmt: skip
+        _put_in_place(package, out)  # before any case is marked: a transfer is never marked without its package
+        moved = {"on": str(entry["date"]), "to": receiver, "act": f"{school}/передача-{number}"}
+        for case_id, _ in cases:
+            if kept.get(case_id, date.min) is None:
+                _mark(archive, user, case_id, moved, date.fromisoformat(moved["on"]), str(entry["local_copies"]))
     sheets = sum(int(c["sheets"]) for c in entry["cases"])
     return Transferred(school, number, receiver, tuple(c for c, _ in cases), sheets, str(out))
+
+
+def _school_of(archive: Archive, kind: str, year_id: str, year: str) -> str:
+    """The one school whose cases of this kind and year are kept (a package is one school's)."""
+    with archive.catalog.transaction() as session:
+        schools = sorted(set(session.execute(
+            select(Case.school_id).where(Case.kind == KINDS[kind], Case.academic_year == year_id,
+                                         Case.status.not_in(GONE))
+        ).scalars()))  # fmt: skip
+    if not schools:
+        raise BadInputError(f"no {kind} case of {year} in the archive (give the year as 2025/2026)")
+    if len(schools) > 1:
+        raise BadInputError(f"the cases of {year} belong to several schools ({', '.join(schools)}): one package "
+                            "per school")  # fmt: skip
+    return schools[0]
 
 
 def again(archive: Archive, user: str, reference: str, out: Path) -> Transferred:
     """The package of an earlier transfer made once more (a carrier lost on the way, a second copy for the
     receiving archive): its act and inventory as stored, each case from an intact copy. Nothing is marked."""
     require(archive.catalog, user, "transfer", reference)
-    school, _, number = reference.rpartition("/")
-    if not number.isdigit():
-        raise BadInputError(f"--again {reference!r}: give the transfer's number (1) or SCHOOL/NUMBER")
+    school, number = resolve_act(archive, reference, "transfer")
     check_new_directory(out)
-    with archive.catalog.transaction() as session:
-        schools = sorted(set(session.execute(select(Case.school_id).where(Case.kind == CaseKind.ACTS)).scalars()))
-    school = school or (schools[0] if len(schools) == 1 else "")
-    if school not in schools:
-        raise BadInputError(f"--again {reference!r}: no such school's acts (schools with acts: {', '.join(schools)})")
     register, _ = read_register(archive, school)
-    entry = next((t for t in register.get("transfers", []) if t.get("number") == int(number)), None)
+    entry = next((t for t in register.get("transfers", []) if t.get("number") == number), None)
     if entry is None:
         raise BadInputError(f"--again {reference!r}: no transfer № {number} in {acts_case_id(school)}")
     stored = read_intact(archive, acts_case_id(school), int(entry["version"]))
@@ -200,7 +202,8 @@ def _new_transfer(
              "version": (catalog_head(archive, acts_case_id(school)) or 0) + 1}  # fmt: skip
     updated = {**register, "school": {"id": school, "name": school_name}, "transfers": [*transfers, entry]}
     seal = signature_entry("eseal", "eseal", archive.eseal, archive.clock(), act, archive.allow_no_revocation)
-    _store_act(archive, school, school_name, act, inventory, updated, user, number, today, seal)
+    store_act(archive, school, act, updated, user, "act", f"Акт приёма-передачи № {number} и опись дел", today,
+              signatures=(seal,), annexes={INVENTORY: inventory})  # fmt: skip
     return entry
 
 
@@ -313,29 +316,6 @@ def _csv(records: Sequence[Mapping[str, Any]]) -> bytes:
     for index, r in enumerate(records, start=1):
         writer.writerow([index, r["case"], r["title"], r["academic_year"], r["closed_on"], r["retention"], r["sheets"]])
     return text.getvalue().encode("utf-8")
-
-
-def _store_act(
-    archive: Archive,
-    school: str,
-    school_name: str,
-    act: bytes,
-    inventory: bytes,
-    register: Mapping[str, Any],
-    user: str,
-    number: int,
-    today: date,
-    seal: Mapping[str, str],
-) -> int:
-    from archiver.archive.cases import CaseInfo, retention_for
-
-    case_id = acts_case_id(school)
-    info = CaseInfo(case_id, CaseKind.ACTS, school, school_name, "", None, None, None, ACTS_TITLE, page_count(act),
-                    retention_for(CaseKind.ACTS, today), signatures=(seal,))  # fmt: skip
-    content = {VOLUME: act, SOURCE: (json.dumps(register, ensure_ascii=False, indent=2) + "\n").encode("utf-8"),
-               INVENTORY: inventory}  # fmt: skip
-    return new_version_of(archive, info, content, user, "act", f"Акт приёма-передачи № {number} и опись дел",
-                          status=CaseStatus.ARCHIVED)  # fmt: skip
 
 
 def _mark(archive: Archive, user: str, case_id: str, moved: dict[str, str], today: date, local_copies: str) -> None:
