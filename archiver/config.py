@@ -96,6 +96,12 @@ class RetentionConfig:
     it, e.g. "09-01")."""
 
     period_copies_until: str = "signed"
+    # The article of the Перечень типовых управленческих архивных документов (приказ Росархива № 236) that
+    # sets each kind's retention, as the school's номенклатура дел gives it: printed in the disposal act and
+    # the inventory beside the period («5 лет, ст. 690»). Empty: the period alone.
+    article_class_year: str = ""
+    article_summary: str = ""
+    article_class_period: str = ""
 
 
 @dataclass(frozen=True)

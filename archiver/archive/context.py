@@ -41,6 +41,16 @@ class Archive:
     renew_before_days: int = 365  # [signing]: document timestamps are renewed this long before they expire
     year_end_deadline: str = "06-30"  # [school]: MM-DD by which the year-end volumes are signed
     period_copies_until: str = "signed"  # [retention]: quarter copies once the year-end volume is signed
+    retention_articles: dict[str, str] = field(default_factory=dict)  # [retention] article_*: kind → «ст. N»
+
+    def retention_words(self, retention_class: str, kind: str) -> str:
+        """«5 лет», or «5 лет, ст. 690» when the school's nomenclature article for the kind is configured."""
+        from archiver.documents.dates import retention_phrase
+
+        article = self.retention_articles.get(kind, "").strip()
+        words = retention_phrase(retention_class)
+        return f"{words}, {article}" if article else words
+
     # Unlocks the school's e-seal key: called on first use of `eseal`, after the operation has checked the
     # user's role (a refused run of a registered user still seals the audit checkpoint with it).
     eseal_source: Callable[[], KeySigner] | None = None

@@ -142,5 +142,10 @@ def archive_from_config(config: Config, user: Callable[[], str] | None = None, *
         renew_before_days=config.signing.renew_before_days,
         year_end_deadline=config.school.year_end_deadline,
         period_copies_until=config.retention.period_copies_until,
+        retention_articles={
+            "class_year": config.retention.article_class_year,
+            "summary": config.retention.article_summary,
+            "class_period": config.retention.article_class_period,
+        },
     )
     return archive

@@ -55,7 +55,7 @@ from archiver.archive.store import (
     remove_case,
     signature_entry,
 )
-from archiver.documents.dates import academic_year, retention_phrase, short_date
+from archiver.documents.dates import academic_year, short_date
 from archiver.documents.numerals import plural
 from archiver.documents.title import PAGE_MARGIN_LEFT_MM, PAGE_MARGIN_TOP_MM
 from archiver.errors import BadInputError
@@ -251,7 +251,7 @@ def render_act(
             "year": academic_year(r["academic_year"]) if r.get("academic_year") else "",
             "closed": short_date(date.fromisoformat(r["closed_on"])),
             "until": short_date(date.fromisoformat(r["retain_until"])) if r.get("retain_until") else "—",
-            "retention": retention_phrase(r["retention_class"]),
+            "retention": archive.retention_words(r["retention_class"], r["kind"]),
         }
         for r in records
     ]

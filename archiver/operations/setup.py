@@ -60,6 +60,10 @@ year_end_deadline = "06-30"
 # A class's quarter copies may be destroyed once its year-end journal is signed: "signed", or "MM-DD" for
 # the first such day after the signature.
 period_copies_until = "signed"
+# The Перечень's article for each kind, from the school's номенклатура дел (printed in the acts): "ст. 690".
+article_class_year = ""
+article_summary = ""
+article_class_period = ""
 
 [transfer]
 # After `archiver transfer`, the local copies are kept and verified ("keep"), or become due for disposal

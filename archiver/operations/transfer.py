@@ -31,7 +31,7 @@ from archiver.archive.catalog.models import Case
 from archiver.archive.context import Archive, ArchiveError
 from archiver.archive.roles import RefusedError, require
 from archiver.archive.store import catalog_head, info_of, new_version, read_intact, signature_entry
-from archiver.documents.dates import academic_year, retention_phrase, short_date
+from archiver.documents.dates import academic_year, short_date
 from archiver.documents.numerals import plural
 from archiver.errors import BadInputError
 from archiver.files import create_private, make_private_dir
@@ -187,7 +187,7 @@ def _new_transfer(
         if report.indication != "PASSED":
             raise _refused(archive, user, case_id, f"{case_id}: its signatures do not validate ({report.reason}); "
                            "run `archiver verify`")  # fmt: skip
-        records.append(_record(files))
+        records.append(_record(archive, files))
     transfers = list(register.get("transfers", []))
     number = len(transfers) + 1
     school_name = next((r["school"] for r in records if r["school"]), school)
@@ -207,7 +207,7 @@ def _new_transfer(
     return entry
 
 
-def _record(files: Mapping[str, bytes]) -> dict[str, Any]:
+def _record(archive: Archive, files: Mapping[str, bytes]) -> dict[str, Any]:
     info = info_of(files)
     return {
         "case": info.case_id,
@@ -218,7 +218,7 @@ def _record(files: Mapping[str, bytes]) -> dict[str, Any]:
         "year": academic_year(info.academic_year) if info.academic_year else "",
         "closed_on": info.retention.closed_on.isoformat(),
         "closed": short_date(info.retention.closed_on),
-        "retention": retention_phrase(info.retention.retention_class),
+        "retention": archive.retention_words(info.retention.retention_class, info.kind),
         "sheets": info.sheets,
         "signatures": [
             {"role": s.get("role"), "signer": s.get("signer"), "level": s.get("level")} for s in info.signatures
