@@ -10,17 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from archiver.archive.cases import (
     GONE,
     KINDS,
     METADATA,
-    SOURCE,
-    VOLUME,
     CaseInfo,
     CaseKind,
     CaseStatus,
@@ -35,16 +32,14 @@ from archiver.archive.store import (
     case_files,
     commit_version,
     info_from_metadata,
-    info_of,
     is_intact,
-    new_version,
-    read_intact,
     signature_entry,
 )
 from archiver.documents.volumes import Volume, class_period_volume, class_summary_volume, class_year_volume
 from archiver.errors import BadInputError
 from archiver.ingest.model import JournalExport
 from archiver.ingest.serialize import document_bytes
+from archiver.operations.supersession import supersede
 from archiver.rendering.pdfa import PdfaVariant
 from archiver.rendering.volume import render_volume
 from archiver.workers import workers
@@ -285,17 +280,4 @@ def _supersede_earlier(archive: Archive, case_id: str, user: str) -> None:
         )
         ids = [(case.id, newer.closed_on) for case in earlier]
     for old_id, superseded_on in ids:
-        with archive.case_lock(old_id):
-            files = read_intact(archive, old_id)
-            old = info_of(files)
-            info = replace(old, superseded_by=case_id, retention=replace(old.retention, retain_until=superseded_on))
-
-            def superseded(session: Session, old_id: str = old_id, superseded_on: date = superseded_on) -> None:
-                case = session.get(Case, old_id)
-                assert case is not None
-                case.superseded_by = case_id
-                case.retain_until = superseded_on
-
-            new_version(archive, info, files[VOLUME], files[SOURCE], user, "supersede",
-                        f"Заменено архивной копией {case_id}", status=CaseStatus.SUPERSEDED,
-                        also=superseded)  # fmt: skip
+        supersede(archive, user, old_id, case_id, superseded_on, f"Заменено архивной копией {case_id}")

@@ -245,16 +245,7 @@ def render_act(
 ) -> bytes:
     """The act as a sealed PDF/A: the school, the approval block with the director's signature place, the
     cases with their titles, years, retention and sheets, the totals, who drew it up."""
-    rows = [
-        {
-            **r,
-            "year": academic_year(r["academic_year"]) if r.get("academic_year") else "",
-            "closed": short_date(date.fromisoformat(r["closed_on"])),
-            "until": short_date(date.fromisoformat(r["retain_until"])) if r.get("retain_until") else "—",
-            "retention": archive.retention_words(r["retention_class"], r["kind"]),
-        }
-        for r in records
-    ]
+    rows = printed_rows(archive, records)
     return standalone_pdf(
         "act.html",
         archive.pdfa,
@@ -317,6 +308,20 @@ def signed_revision(pdf: bytes, field: str) -> bytes | None:
     except (PdfError, ValueError, KeyError, TypeError, IndexError, RecursionError):
         return None
     return None
+
+
+def printed_rows(archive: Archive, records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Case records (`case_record`) as the acts print them: the school year, dates and retention in words."""
+    return [
+        {
+            **r,
+            "year": academic_year(r["academic_year"]) if r.get("academic_year") else "",
+            "closed": short_date(date.fromisoformat(r["closed_on"])),
+            "until": short_date(date.fromisoformat(r["retain_until"])) if r.get("retain_until") else "—",
+            "retention": archive.retention_words(r["retention_class"], r["kind"]),
+        }
+        for r in records
+    ]
 
 
 def _totals(rows: list[dict[str, Any]]) -> str:

@@ -10,7 +10,6 @@ from dataclasses import replace
 from datetime import date, datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from archiver.archive.cases import SOURCE, VOLUME, CaseKind, CaseStatus
 from archiver.archive.catalog.models import Case
@@ -69,22 +68,24 @@ def supersede_by_year(
     until = kept_until(signed_on, archive.period_copies_until)
     changed = []
     for case_id in ids:
-        with archive.case_lock(case_id):
-            with archive.catalog.transaction() as session:
-                row = session.get(Case, case_id)
-                if row is None or row.status != CaseStatus.ARCHIVED:
-                    continue  # changed by another run meanwhile
-            files = read_intact(archive, case_id)
-            old = info_of(files)
-            info = replace(old, superseded_by=year_id, retention=replace(old.retention, retain_until=until))
-
-            def superseded(session: Session, case_id: str = case_id) -> None:
-                case = session.get(Case, case_id)
-                assert case is not None
-                case.superseded_by, case.retain_until = year_id, until
-
-            new_version(archive, info, files[VOLUME], files[SOURCE], user, "supersede",
-                        f"Заменено подписанным классным журналом за год {year_id}", status=CaseStatus.SUPERSEDED,
-                        also=superseded)  # fmt: skip
+        if supersede(
+            archive, user, case_id, year_id, until, f"Заменено подписанным классным журналом за год {year_id}"
+        ):
             changed.append(case_id)
     return changed
+
+
+def supersede(archive: Archive, user: str, case_id: str, by: str, until: date, message: str) -> bool:
+    """A kept quarter copy superseded by `by`, destroyable from `until`: a new version whose sealed metadata
+    says so (the catalog follows it). False when another run changed it meanwhile."""
+    with archive.case_lock(case_id):
+        with archive.catalog.transaction() as session:
+            row = session.get(Case, case_id)
+            if row is None or row.status != CaseStatus.ARCHIVED:
+                return False
+        files = read_intact(archive, case_id)
+        old = info_of(files)
+        info = replace(old, superseded_by=by, retention=replace(old.retention, retain_until=until))
+        new_version(archive, info, files[VOLUME], files[SOURCE], user, "supersede", message,
+                    status=CaseStatus.SUPERSEDED)  # fmt: skip
+    return True

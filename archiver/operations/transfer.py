@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from archiver.archive.cases import GONE, SOURCE, VOLUME, CaseKind, CaseStatus, acts_case_id
 from archiver.archive.catalog.models import Case
@@ -36,7 +35,7 @@ from archiver.documents.numerals import plural
 from archiver.errors import BadInputError
 from archiver.files import create_private, make_private_dir
 from archiver.operations.bagging import check_new_directory, make_bag, validate_bag, work_directory
-from archiver.operations.disposal import read_register, resolve_act, store_act
+from archiver.operations.disposal import case_record, printed_rows, read_register, resolve_act, store_act
 from archiver.operations.retrieval import write_trust_roots
 from archiver.operations.users import person
 from archiver.rendering.standalone import standalone_pdf
@@ -187,11 +186,12 @@ def _new_transfer(
         if report.indication != "PASSED":
             raise _refused(archive, user, case_id, f"{case_id}: its signatures do not validate ({report.reason}); "
                            "run `archiver verify`")  # fmt: skip
-        records.append(_record(archive, files))
+        records.append(case_record(info_of(files)))
     transfers = list(register.get("transfers", []))
     number = len(transfers) + 1
     school_name = next((r["school"] for r in records if r["school"]), school)
-    context = {"school_name": school_name, "number": number, "date_line": short_date(today), "rows": records,
+    context = {"school_name": school_name, "number": number, "date_line": short_date(today),
+               "rows": printed_rows(archive, records),
                "receiver": receiver, "year": academic_year(year_id), "kind": kind, "user": person(archive, user),
                "totals": _totals(records)}  # fmt: skip
     inventory = _document(archive, "transfer_inventory.html", f"Опись дел № {number}", school, context)
@@ -205,25 +205,6 @@ def _new_transfer(
     store_act(archive, school, act, updated, user, "act", f"Акт приёма-передачи № {number} и опись дел", today,
               signatures=(seal,), annexes={INVENTORY: inventory})  # fmt: skip
     return entry
-
-
-def _record(archive: Archive, files: Mapping[str, bytes]) -> dict[str, Any]:
-    info = info_of(files)
-    return {
-        "case": info.case_id,
-        "school": info.school_name,
-        "title": info.title,
-        "kind": info.kind,
-        "academic_year": info.academic_year,
-        "year": academic_year(info.academic_year) if info.academic_year else "",
-        "closed_on": info.retention.closed_on.isoformat(),
-        "closed": short_date(info.retention.closed_on),
-        "retention": archive.retention_words(info.retention.retention_class, info.kind),
-        "sheets": info.sheets,
-        "signatures": [
-            {"role": s.get("role"), "signer": s.get("signer"), "level": s.get("level")} for s in info.signatures
-        ],
-    }
 
 
 def _totals(rows: Sequence[Mapping[str, Any]]) -> str:
@@ -285,7 +266,7 @@ def _package(
                 + "\n"
             ).encode(),
         )
-        create_private(work / "inventory.csv", _csv(records))
+        create_private(work / "inventory.csv", _csv(printed_rows(archive, records)))
         create_private(work / "transfer-act.pdf", act)
         write_trust_roots(archive, work / "trust")
         make_bag(work, {
@@ -326,19 +307,12 @@ def _mark(archive: Archive, user: str, case_id: str, moved: dict[str, str], toda
         info = replace(old, transferred=moved)
         if local_copies == "dispose":
             info = replace(info, retention=replace(old.retention, retain_until=today))
-
-        def follow(session: Session) -> None:
-            row = session.get(Case, case_id)
-            assert row is not None
-            row.transferred_on, row.transferred_to = today, moved["to"]
-            row.retain_until = info.retention.retain_until
-
         with archive.catalog.transaction() as session:
             row = session.get(Case, case_id)
             assert row is not None
             status = CaseStatus(row.status)
         new_version(archive, info, files[VOLUME], files[SOURCE], user, "transfer",
-                    f"Передано в архив: {moved['to']} ({moved['act']})", status=status, also=follow)  # fmt: skip
+                    f"Передано в архив: {moved['to']} ({moved['act']})", status=status)  # fmt: skip
 
 
 def _refused(archive: Archive, user: str, obj: str, reason: str) -> RefusedError:
