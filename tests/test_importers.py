@@ -70,8 +70,8 @@ def test_another_adapter_plugs_in_and_meets_the_same_validation(tmp_path: Path, 
 
 
 def test_unknown_format_is_bad_input() -> None:
-    with pytest.raises(BadInputError, match="unknown export format 'dnevnik'; known formats: json"):
-        read_document(SMALL, format="dnevnik")
+    with pytest.raises(BadInputError, match="unknown export format 'eljur'; known formats: dnevnik, json"):
+        read_document(SMALL, format="eljur")
 
 
 def test_registering_a_name_twice_is_refused(wrapped: WrappedImporter) -> None:

@@ -103,7 +103,7 @@ def test_schema_error_is_reported_at_its_path(
 def test_every_schema_error_is_reported_in_document_order(small_school: dict[str, Any]) -> None:
     _set("classes[0].grade", 0)(small_school)
     _set(f"{MARK}.student", "a b")(small_school)
-    _delete("classes[0].courses[1].marks[0].value")(small_school)
+    _delete("classes[0].courses[1].marks[0].lesson")(small_school)
     _set("periods[2].kind", "season")(small_school)
     _set("extra", 1)(small_school)
     problems = check_schema(small_school)
@@ -111,7 +111,7 @@ def test_every_schema_error_is_reported_in_document_order(small_school: dict[str
         "periods[2].kind",
         "classes[0].grade",
         f"{MARK}.student",
-        "classes[0].courses[1].marks[0].value",
+        "classes[0].courses[1].marks[0].lesson",
         "extra",
     ]
 

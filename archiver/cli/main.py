@@ -98,6 +98,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "archiver.cli.retrieval",
         "Retrieve a case from a copy that verifies; damaged copies are passed over and reported.",
     ),
+    "import": (
+        "archiver.cli.importing",
+        "Convert a platform's saved data (SOURCE, a directory) into the archive's export.",
+    ),
     "init": (
         "archiver.cli.setup",
         "Make a new archive: configuration, two repository directories, SQLite catalog, and a TEST PKI.",

@@ -1,8 +1,9 @@
 """The class's attendance sheet: lessons each student missed in each period, and of them for illness.
 
 Counted over every course of the class from the export's absences (н, б, у all count as missed; б is
-illness), by the date of the lesson; a period archive counts the lessons up to its cut-off date and shows
-the periods that have ended by then. Planned like every grid (archiver.documents.grid).
+illness; оп, lateness, is not a missed lesson), by the date of the lesson; a period archive counts the
+lessons up to its cut-off date and shows the periods that have ended by then. Planned like every grid
+(archiver.documents.grid).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from archiver.documents.grid import (
     rows_by_sheet,
     students_grid,
 )
-from archiver.ingest.model import JournalExport, SchoolClass
+from archiver.ingest.model import LATE, JournalExport, SchoolClass
 
 COLUMN_MIN = 10 * MM
 TOTAL = "всего"
@@ -75,7 +76,12 @@ def class_attendance(export: JournalExport, klass: SchoolClass, until: date | No
     for course in klass.courses:
         for absence in course.absences:
             lesson = lessons.get(absence.lesson_id)
-            if lesson is None or lesson.cancelled or (until is not None and lesson.date > until):
+            if (
+                absence.reason == LATE
+                or lesson is None
+                or lesson.cancelled
+                or (until is not None and lesson.date > until)
+            ):
                 continue
             for key in ["", *(p.id for p in periods if p.contains(lesson.date))]:
                 missed[(absence.student_id, key)] += 1

@@ -10,6 +10,7 @@ every sheet is planned before anything is rendered; the renderer checks the plan
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -37,7 +38,18 @@ from archiver.documents.grid import (
     note_height,
 )
 from archiver.documents.measure import width, wrap
-from archiver.ingest.model import Course, FinalKind, JournalExport, Lesson, Period, SchoolClass, Student
+from archiver.ingest.model import (
+    LATE,
+    Course,
+    FinalKind,
+    JournalExport,
+    Lesson,
+    Mark,
+    Period,
+    SchoolClass,
+    Student,
+    WorkType,
+)
 
 NAME_WIDTH = 50 * MM
 OUTSIDE_ENROLMENT = "–"
@@ -45,6 +57,9 @@ ABSENCE_LEGEND = (
     "н — отсутствовал(а) без уважительной причины, б — по болезни, у — по уважительной причине; "
     "– — не обучался(ась) в классе."
 )
+LATE_LEGEND = "оп — опоздал(а) на урок"
+POINT = "•"  # a «точка»: the work is owed
+SCALE_NAMES = {"10": "10-балльная шкала", "100": "100-балльная шкала"}
 
 MONTHS = (
     "", "январь", "февраль", "март", "апрель", "май", "июнь",
@@ -139,11 +154,14 @@ def course_journal(
     periods = [p for p in course.periods if until is None or p.end <= until]
     columns = _columns(course, held, periods, export, finals=until is None)
     students = sorted(klass.course_students(course), key=lambda s: (s.last_name, s.first_name, s.middle_name or ""))
-    cells = _cells(course, students, columns, {lesson.id: lesson for lesson in held})
+    cells = _cells(course, students, columns, {lesson.id: lesson for lesson in held}, export.work_types_by_id)
     log_rows = _log_rows(lessons)
     head = f"{klass.name} класс · {course.title} · учитель: {course.teacher.full_name}"
     head += f" · классный руководитель: {klass.homeroom_teacher.short_name}"
-    work_types = {w.code: w.title for w in export.work_types}
+    if course.scale in SCALE_NAMES:
+        head += f" · отметки: {SCALE_NAMES[course.scale]}"
+    work_types = {w.code: w.title + (f" (вес {_number(w.weight)})" if w.weight != 1 else "") for w in export.work_types}
+    legend = _legend(course, export.work_types_by_id)
 
     widths = [LESSON_WIDTH if c.lesson_id else column_width(c.label, [cells.get((s.id, i), "") for s in students])
               for i, c in enumerate(columns)]  # fmt: skip
@@ -151,7 +169,7 @@ def course_journal(
     chunks = _balanced(chunk_by_width(widths, SHEET_WIDTH - NAME_WIDTH), columns)
     for number, (start, end) in enumerate(chunks):
         pages.extend(_grid_pages(head, columns, widths, start, end, students, cells, work_types,
-                                 export.academic_year.start))  # fmt: skip
+                                 export.academic_year.start, legend))  # fmt: skip
         chunk_days = [c for c in columns[start:end] if c.lesson_id]
         first = chunk_days[0].lesson_id if chunk_days else None
         last = chunk_days[-1].lesson_id if chunk_days else None
@@ -206,23 +224,61 @@ def _columns(
     return columns
 
 
+def mark_text(mark: Mark, work_types: Mapping[str, WorkType]) -> str:
+    """A current mark as its cell shows it: «4-», «8», «5×2» (its own weight), «(5)» (not in the average),
+    «•» or «2•» (a «точка»)."""
+    text = mark.shown
+    if mark.point:
+        text += POINT
+    work_type = work_types.get(mark.work_type_id or "")
+    if mark.weight is not None and mark.weight != 1 and (work_type is None or work_type.weight != mark.weight):
+        text += f"×{_number(mark.weight)}"
+    return text if mark.counts else f"({text})"
+
+
+def _number(value: float) -> str:
+    """«2», «1,5»."""
+    return f"{value:g}".replace(".", ",")
+
+
+def _legend(course: Course, work_types: Mapping[str, WorkType]) -> str:
+    """The key to the marks' signs and the lateness code, for what the course's journal actually holds."""
+    parts = []
+    if any(mark_text(m, work_types).find("×") >= 0 for m in course.marks):
+        parts.append("5×2 — отметка с весом 2")
+    if any(not m.counts for m in course.marks):
+        parts.append("(5) — отметка не учитывается в среднем балле")
+    if any(m.point for m in course.marks):
+        parts.append(f"{POINT} — «точка»: работа не сдана, задолженность")
+    if any(a.reason == LATE for a in course.absences):
+        parts.append(LATE_LEGEND)
+    return "; ".join(parts) + "." if parts else ""
+
+
 def _cells(
-    course: Course, students: list[Student], columns: list[Column], lessons: dict[str, Lesson]
+    course: Course,
+    students: list[Student],
+    columns: list[Column],
+    lessons: dict[str, Lesson],
+    work_types: Mapping[str, WorkType],
 ) -> dict[tuple[str, int], str]:
     """The text of every (student, column) cell that has one."""
     by_lesson: dict[tuple[str, str], list[str]] = defaultdict(list)
     for mark in course.marks:
-        by_lesson[(mark.student_id, mark.lesson_id)].append(mark.value)
+        by_lesson[(mark.student_id, mark.lesson_id)].append(mark_text(mark, work_types))
     absent = {(a.student_id, a.lesson_id): a.reason for a in course.absences}
-    by_period = {(m.student_id, m.period_id): m.value for m in course.period_marks}
-    by_final = {(m.student_id, m.kind): m.value for m in course.final_marks}
+    by_period = {(m.student_id, m.period_id): m.shown for m in course.period_marks}
+    by_final = {(m.student_id, m.kind): m.shown for m in course.final_marks}
+    subgroup = course.subgroup
     out: dict[tuple[str, int], str] = {}
     for student in students:
         for index, column in enumerate(columns):
             value: str | None = None
             if column.lesson_id is not None:
                 lesson = lessons[column.lesson_id]
-                if not student.enrolled_on(lesson.date):
+                if not student.enrolled_on(lesson.date) or (
+                    subgroup is not None and not subgroup.member_on(student.id, lesson.date)
+                ):
                     value = OUTSIDE_ENROLMENT
                 else:
                     reason = absent.get((student.id, column.lesson_id))
@@ -247,6 +303,7 @@ def _grid_pages(
     cells: dict[tuple[str, int], str],
     work_types: dict[str, str],
     year_start: date,
+    legend: str,
 ) -> list[GridPage]:
     """The grid sheets of columns [start, end): as many students on each as it holds, with their footnotes."""
     chunk = columns[start:end]
@@ -261,7 +318,7 @@ def _grid_pages(
         grid_columns.append(GridColumn(column.label, column_width_, code, strong=column.lesson_id is None))
     used = sorted({code for c in chunk for code in c.code.split("/") if code})
     key = "; ".join(f"{code} — {work_types[code]}" for code in used if code in work_types)
-    notes = (f"Виды работ: {key}." if key else "", ABSENCE_LEGEND)
+    notes = (f"Виды работ: {key}." if key else "", ABSENCE_LEGEND, legend)
     header_lines = max(len(g.lines) for g in groups) + 2
     fixed = head_height(head) + header_lines * LINE + note_height(notes) + SAFETY
 

@@ -203,23 +203,24 @@ def _subjects(export: JournalExport, klass: SchoolClass) -> list[_Subject]:
     return out
 
 
-def _marks_of(student: Student, subject: _Subject) -> tuple[dict[str, str], dict[str, str]]:
+def _marks_of(student: Student, subject: _Subject, *, shown: bool = False) -> tuple[dict[str, str], dict[str, str]]:
+    """The student's period and final marks: normalised (for the statistics), or as written (`shown`)."""
     periods: dict[str, str] = {}
     finals: dict[str, str] = {}
     for course in subject.courses:
         for mark in course.period_marks:
             if mark.student_id == student.id:
-                periods[mark.period_id] = mark.value
+                periods[mark.period_id] = mark.shown if shown else mark.value
         for final in course.final_marks:
             if final.student_id == student.id:
-                finals[final.kind] = final.value
+                finals[final.kind] = final.shown if shown else final.value
     return periods, finals
 
 
 def _cells(student: Student, subjects: list[_Subject]) -> tuple[str, ...]:
     cells: list[str] = []
     for subject in subjects:
-        periods, finals = _marks_of(student, subject)
+        periods, finals = _marks_of(student, subject, shown=True)
         cells += [periods.get(ident, "") for ident in subject.period_ids]
         if subject.has_exam:
             cells.append(finals.get("exam", ""))

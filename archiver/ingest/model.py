@@ -15,7 +15,9 @@ from typing import Any, Literal
 
 PeriodKind = Literal["quarter", "trimester", "half_year", "year"]
 Grading = Literal["marks", "pass_fail", "none"]
-AbsenceReason = Literal["н", "б", "у"]
+AbsenceReason = Literal["н", "б", "у", "оп"]
+Scale = Literal["5", "10", "100", "pass_fail"]
+LATE = "оп"  # lateness: recorded with the absences, but the student was at the lesson
 FinalKind = Literal["exam", "final"]
 
 
@@ -55,6 +57,7 @@ class School:
     short_name: str
     address: str | None
     director: Director
+    timezone: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,10 +128,23 @@ class Lesson:
 
 @dataclass(frozen=True, slots=True)
 class Mark:
+    """A current mark: `value` on the 5-point scale (or зач/незач), `raw` as the platform wrote it."""
+
     student_id: str
     lesson_id: str
-    value: str
+    value: str | None  # None only for a «точка» that carries no mark yet
     work_type_id: str | None = None
+    raw: str | None = None
+    scale: Scale | None = None
+    weight: float | None = None  # the mark's own weight, when the platform gives one per mark
+    counts: bool = True  # False when the mark does not count in the average
+    point: bool = False  # a «точка»: the student owes this work
+    point_date: date | None = None
+
+    @property
+    def shown(self) -> str:
+        """What the journal's cell shows for the mark itself: the verbatim value, else the normalised one."""
+        return self.raw or self.value or ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +159,12 @@ class PeriodMark:
     student_id: str
     period_id: str
     value: str
+    raw: str | None = None
+    scale: Scale | None = None
+
+    @property
+    def shown(self) -> str:
+        return self.raw or self.value
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,12 +172,38 @@ class FinalMark:
     student_id: str
     kind: FinalKind
     value: str
+    raw: str | None = None
+    scale: Scale | None = None
+
+    @property
+    def shown(self) -> str:
+        return self.raw or self.value
+
+
+@dataclass(frozen=True, slots=True)
+class Membership:
+    """Days a student was in a subgroup: from `start` to `end` inclusive (open where None)."""
+
+    student_id: str
+    start: date | None = None
+    end: date | None = None
+
+    def covers(self, day: date) -> bool:
+        return (self.start is None or self.start <= day) and (self.end is None or day <= self.end)
 
 
 @dataclass(frozen=True, slots=True)
 class Subgroup:
     name: str
     student_ids: tuple[str, ...]
+    memberships: tuple[Membership, ...] = ()
+
+    def member_on(self, student_id: str, day: date) -> bool:
+        """Whether the student was in the subgroup that day (a student without spans: all year)."""
+        if student_id not in self.student_ids:
+            return False
+        spans = [m for m in self.memberships if m.student_id == student_id]
+        return not spans or any(m.covers(day) for m in spans)
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +221,7 @@ class Course:
     absences: tuple[Absence, ...]
     period_marks: tuple[PeriodMark, ...]
     final_marks: tuple[FinalMark, ...]
+    scale: Literal["5", "10", "100"] = "5"
 
     @property
     def title(self) -> str:
@@ -215,6 +264,8 @@ class JournalExport:
     teachers: tuple[Teacher, ...]
     subjects: tuple[Subject, ...]
     classes: tuple[SchoolClass, ...]
+    source_platform: str | None = None  # sgo, dnevnik, mesh: the export's ids are that platform's
+    source_school_id: str | None = None
 
     def period(self, ident: str) -> Period:
         return next(p for p in self.periods if p.id == ident)
@@ -259,6 +310,7 @@ def build_export(document: dict[str, Any]) -> JournalExport:
                 director.get("middle_name"),
                 director.get("position", "Директор"),
             ),
+            timezone=school.get("timezone"),
         ),
         academic_year=AcademicYear(year["id"], _day(year["start"]), _day(year["end"])),
         periods=periods,
@@ -266,6 +318,8 @@ def build_export(document: dict[str, Any]) -> JournalExport:
         teachers=teachers,
         subjects=subjects,
         classes=tuple(_school_class(c, teacher_by_id, subject_by_id, period_by_id) for c in document["classes"]),
+        source_platform=source.get("platform"),
+        source_school_id=source.get("school_id"),
     )
 
 
@@ -324,7 +378,8 @@ def _course(
         periods=tuple(periods[p] for p in record["periods"]),
         planned_hours=record["planned_hours"],
         hours_per_week=record.get("hours_per_week"),
-        subgroup=Subgroup(subgroup["name"], tuple(subgroup["students"])) if subgroup else None,
+        subgroup=_subgroup(subgroup) if subgroup else None,
+        scale=record.get("scale", "5"),
         lessons=tuple(
             Lesson(
                 id=lesson["id"],
@@ -339,8 +394,37 @@ def _course(
             )
             for lesson in record["lessons"]
         ),
-        marks=tuple(Mark(m["student"], m["lesson"], m["value"], m.get("work_type")) for m in record["marks"]),
+        marks=tuple(_mark(m) for m in record["marks"]),
         absences=tuple(Absence(a["student"], a["lesson"], a["reason"]) for a in record["absences"]),
-        period_marks=tuple(PeriodMark(m["student"], m["period"], m["value"]) for m in record["period_marks"]),
-        final_marks=tuple(FinalMark(m["student"], m["kind"], m["value"]) for m in record.get("final_marks", [])),
+        period_marks=tuple(
+            PeriodMark(m["student"], m["period"], m["value"], m.get("raw"), m.get("scale"))
+            for m in record["period_marks"]
+        ),
+        final_marks=tuple(
+            FinalMark(m["student"], m["kind"], m["value"], m.get("raw"), m.get("scale"))
+            for m in record.get("final_marks", [])
+        ),
+    )
+
+
+def _subgroup(record: dict[str, Any]) -> Subgroup:
+    memberships = tuple(
+        Membership(m["student"], _day(m["from"]) if m.get("from") else None, _day(m["to"]) if m.get("to") else None)
+        for m in record.get("memberships", [])
+    )
+    return Subgroup(record["name"], tuple(record["students"]), memberships)
+
+
+def _mark(record: dict[str, Any]) -> Mark:
+    return Mark(
+        student_id=record["student"],
+        lesson_id=record["lesson"],
+        value=record.get("value"),
+        work_type_id=record.get("work_type"),
+        raw=record.get("raw"),
+        scale=record.get("scale"),
+        weight=float(record["weight"]) if record.get("weight") is not None else None,
+        counts=record.get("counts", True),
+        point=record.get("point", False),
+        point_date=_day(record["point_date"]) if record.get("point_date") else None,
     )

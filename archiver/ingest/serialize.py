@@ -20,6 +20,10 @@ def export_document(export: JournalExport) -> dict[str, Any]:
         source: dict[str, Any] = {"system": export.source_system}
         if export.exported_at:
             source["exported_at"] = export.exported_at.isoformat()
+        if export.source_platform:
+            source["platform"] = export.source_platform
+        if export.source_school_id:
+            source["school_id"] = export.source_school_id
         document["source"] = source
     school = export.school
     document["school"] = _drop_none(
@@ -29,6 +33,7 @@ def export_document(export: JournalExport) -> dict[str, Any]:
             "short_name": school.short_name,
             "address": school.address,
             "director": {**_person(school.director), "position": school.director.position},
+            "timezone": school.timezone,
         }
     )
     year = export.academic_year
@@ -108,11 +113,24 @@ def _course(course: Course) -> dict[str, Any]:
         "grading": course.grading,
         "periods": [p.id for p in course.periods],
     }
+    if course.scale != "5":
+        record["scale"] = course.scale
     if course.hours_per_week is not None:
         record["hours_per_week"] = _number(course.hours_per_week)
     record["planned_hours"] = course.planned_hours
     if course.subgroup:
         record["subgroup"] = {"name": course.subgroup.name, "students": list(course.subgroup.student_ids)}
+        if course.subgroup.memberships:
+            record["subgroup"]["memberships"] = [
+                _drop_none(
+                    {
+                        "student": m.student_id,
+                        "from": _d(m.start) if m.start else None,
+                        "to": _d(m.end) if m.end else None,
+                    }
+                )
+                for m in course.subgroup.memberships
+            ]
     lessons = []
     for lesson in course.lessons:
         item: dict[str, Any] = {"id": lesson.id, "date": _d(lesson.date), "number": lesson.number}
@@ -131,14 +149,31 @@ def _course(course: Course) -> dict[str, Any]:
         lessons.append(item)
     record["lessons"] = lessons
     record["marks"] = [
-        _drop_none({"student": m.student_id, "lesson": m.lesson_id, "value": m.value, "work_type": m.work_type_id})
+        _drop_none(
+            {
+                "student": m.student_id,
+                "lesson": m.lesson_id,
+                "value": m.value,
+                "work_type": m.work_type_id,
+                "raw": m.raw,
+                "scale": m.scale,
+                "weight": _number(m.weight) if m.weight is not None else None,
+                "counts": None if m.counts else False,
+                "point": True if m.point else None,
+                "point_date": _d(m.point_date) if m.point_date else None,
+            }
+        )
         for m in course.marks
     ]
     record["absences"] = [{"student": a.student_id, "lesson": a.lesson_id, "reason": a.reason} for a in course.absences]
     record["period_marks"] = [
-        {"student": m.student_id, "period": m.period_id, "value": m.value} for m in course.period_marks
+        _drop_none({"student": m.student_id, "period": m.period_id, "value": m.value, "raw": m.raw, "scale": m.scale})
+        for m in course.period_marks
     ]
-    record["final_marks"] = [{"student": m.student_id, "kind": m.kind, "value": m.value} for m in course.final_marks]
+    record["final_marks"] = [
+        _drop_none({"student": m.student_id, "kind": m.kind, "value": m.value, "raw": m.raw, "scale": m.scale})
+        for m in course.final_marks
+    ]
     return record
 
 

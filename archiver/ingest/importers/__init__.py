@@ -7,13 +7,26 @@ from typing import Any
 
 from archiver.errors import BadInputError, InvalidExportError
 from archiver.ingest.importers.base import Importer, InputLimits
+from archiver.ingest.importers.dnevnik import DnevnikImporter
 from archiver.ingest.importers.json_export import JsonExportImporter
 from archiver.ingest.model import JournalExport, build_export
 from archiver.ingest.validation import validate_document
 
-IMPORTERS: dict[str, Importer] = {importer.name: importer for importer in (JsonExportImporter(),)}
+IMPORTERS: dict[str, Importer] = {importer.name: importer for importer in (JsonExportImporter(), DnevnikImporter())}
 
-__all__ = ["IMPORTERS", "Importer", "InputLimits", "get_importer", "load_export", "read_document", "register"]
+# The journal platforms `archiver import --from` reads (the JSON importer reads the archive's own format).
+PLATFORMS = ("dnevnik",)
+
+__all__ = [
+    "IMPORTERS",
+    "PLATFORMS",
+    "Importer",
+    "InputLimits",
+    "get_importer",
+    "load_export",
+    "read_document",
+    "register",
+]
 
 
 def register(importer: Importer) -> None:

@@ -11,10 +11,12 @@ path.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from archiver.ingest.problems import PathPart, Problem, document_position, json_path, show
 from archiver.ingest.validation.names import check_names
@@ -33,6 +35,16 @@ RESULT_VALUES = {
     "none": (),
 }
 GRADING_NAMES = {"marks": "a course marked 5 to 1", "pass_fail": "a pass/fail course", "none": "an ungraded course"}
+# How a mark is written on each scale (`raw`, verbatim from the platform): a 5- or 10-point mark may carry
+# a plus or a minus («4-»); a pass/fail mark is any short word («зч», «зачёт»), its meaning in `value`.
+RAW_FORMS = {
+    "5": re.compile(r"[1-5][+-]?"),
+    "10": re.compile(r"(10|[1-9])[+-]?"),
+    "100": re.compile(r"100|[1-9]?[0-9]"),
+}
+SCALE_NAMES = {"5": "the 5-point scale", "10": "the 10-point scale", "100": "the 100-point scale"}
+# Limits of a period's number by kind: four quarters, three trimesters, two half-years, one year.
+PERIOD_NUMBERS = {"quarter": 4, "trimester": 3, "half_year": 2, "year": 1}
 
 
 @dataclass
@@ -107,6 +119,7 @@ class _Checker:
 def check_semantics(document: dict[str, Any]) -> tuple[Problem, ...]:
     """Every problem of meaning in a schema-valid export, in document order."""
     checker = _Checker()
+    _check_timezone(checker, document["school"].get("timezone"))
     _check_year(checker, document)
     _check_periods(checker, document["periods"])
     _check_directories(checker, document)
@@ -114,6 +127,15 @@ def check_semantics(document: dict[str, Any]) -> tuple[Problem, ...]:
     checker.problems.extend(check_names(document))
     ordered = sorted(checker.problems, key=lambda problem: document_position(document, problem[0]))
     return tuple(Problem(json_path(path), message) for path, message in ordered)
+
+
+def _check_timezone(checker: _Checker, name: str | None) -> None:
+    if name is None:
+        return
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        checker.add(("school", "timezone"), f"{show(name)} is not a time zone this machine knows (IANA name)")
 
 
 def _check_year(checker: _Checker, document: dict[str, Any]) -> None:
@@ -157,6 +179,11 @@ def _check_periods(checker: _Checker, periods: list[dict[str, Any]]) -> None:
     numbers: dict[tuple[str, int], int] = {}
     for index, period in enumerate(periods):
         key = (period["kind"], period["number"])
+        if period["number"] > PERIOD_NUMBERS[period["kind"]]:
+            checker.add(
+                ("periods", index, "number"),
+                f"a {period['kind'].replace('_', '-')} is numbered 1 to {PERIOD_NUMBERS[period['kind']]}",
+            )
         if key in numbers:
             checker.add(
                 ("periods", index, "number"),
@@ -268,16 +295,27 @@ def _check_course_records(checker: _Checker, base: Path, course: dict[str, Any],
         checker.add(base + ("teacher",), f"unknown teacher {show(course['teacher'])}")
     grading = course["grading"]
     course_periods = _check_course_periods(checker, base, course)
-    members = _check_subgroup(checker, base, course, klass)
-    check_student = _StudentCheck(checker, klass, members)
+    members, spans = _check_subgroup(checker, base, course, klass)
+    check_student = _StudentCheck(checker, klass, members, spans)
+    scale = course.get("scale", "5")
+    if scale != "5" and grading != "marks":
+        checker.add(base + ("scale",), f"only a course marked with marks has a {scale}-point scale")
 
     current = CURRENT_VALUES[grading]
     for index, mark in enumerate(course["marks"]):
         path = base + ("marks", index)
         day = _check_lesson_ref(checker, path, mark["lesson"], course["id"], "a mark")
         check_student(path, mark["student"], day)
-        if mark["value"] not in current:
+        if "value" not in mark:
+            if not mark.get("point"):
+                checker.add(path + ("value",), "missing (a mark has a value unless it is a «точка», point: true)")
+        elif mark["value"] not in current:
             checker.add(path + ("value",), _value_problem(mark["value"], grading, current))
+        _check_raw(checker, path, mark, grading, scale, ())
+        if "point_date" in mark:
+            if not mark.get("point"):
+                checker.add(path + ("point_date",), "a date by which to clear a debt is given only with point: true")
+            checker.day(path + ("point_date",), mark["point_date"])
         work_type = mark.get("work_type")
         if work_type is not None and work_type not in checker.work_types:
             checker.add(path + ("work_type",), f"unknown work type {show(work_type)}")
@@ -308,6 +346,7 @@ def _check_course_records(checker: _Checker, base: Path, course: dict[str, Any],
         check_student(path, mark["student"], None, period)
         if mark["value"] not in results:
             checker.add(path + ("value",), _value_problem(mark["value"], grading, results))
+        _check_raw(checker, path, mark, grading, scale, results)
         key = (mark["student"], mark["period"])
         if key in given:
             checker.add(path, f"the student already has a mark for this period at period_marks[{given[key]}]")
@@ -319,6 +358,7 @@ def _check_course_records(checker: _Checker, base: Path, course: dict[str, Any],
         check_student(path, mark["student"], None)
         if mark["value"] not in results:
             checker.add(path + ("value",), _value_problem(mark["value"], grading, results))
+        _check_raw(checker, path, mark, grading, scale, results)
         key = (mark["student"], mark["kind"])
         if key in finals:
             checker.add(path, f"the student already has a {mark['kind']} mark at final_marks[{finals[key]}]")
@@ -339,10 +379,33 @@ def _check_course_periods(checker: _Checker, base: Path, course: dict[str, Any])
     return listed
 
 
-def _check_subgroup(checker: _Checker, base: Path, course: dict[str, Any], klass: dict[str, Any]) -> set[str] | None:
+def _check_raw(
+    checker: _Checker, path: Path, mark: dict[str, Any], grading: str, course_scale: str, words: tuple[str, ...]
+) -> None:
+    """A mark's verbatim value against its scale, and its scale against the course's.
+
+    `words` are the results a period or final mark may be written as on any scale («осв», «н/а»)."""
+    scale = mark.get("scale")
+    expected = "pass_fail" if grading == "pass_fail" else course_scale
+    if scale is not None and scale != expected and not (grading == "marks" and scale == "pass_fail"):
+        wanted = "pass/fail" if expected == "pass_fail" else f"{expected}-point"
+        checker.add(path + ("scale",), f"a mark on scale {show(scale)} in a course marked {wanted}")
+        return
+    raw = mark.get("raw")
+    if raw is None or raw in words:
+        return
+    form = RAW_FORMS.get(scale or expected)
+    if form is not None and not form.fullmatch(raw):
+        checker.add(path + ("raw",), f"{show(raw)} is not a mark on {SCALE_NAMES[scale or expected]}")
+
+
+def _check_subgroup(
+    checker: _Checker, base: Path, course: dict[str, Any], klass: dict[str, Any]
+) -> tuple[set[str] | None, dict[str, list[tuple[date | None, date | None]]]]:
     subgroup = course.get("subgroup")
+    spans: dict[str, list[tuple[date | None, date | None]]] = {}
     if subgroup is None:
-        return None
+        return None, spans
     members: set[str] = set()
     for index, ident in enumerate(subgroup["students"]):
         path = base + ("subgroup", "students", index)
@@ -354,7 +417,19 @@ def _check_subgroup(checker: _Checker, base: Path, course: dict[str, Any], klass
         elif ident in members:
             checker.add(path, f"student {show(ident)} is listed twice")
         members.add(ident)
-    return members
+    for index, membership in enumerate(subgroup.get("memberships", [])):
+        path = base + ("subgroup", "memberships", index)
+        if membership["student"] not in members:
+            checker.add(path + ("student",), f"student {show(membership['student'])} is not in the subgroup's students")
+            continue
+        start = checker.day(path + ("from",), membership["from"]) if "from" in membership else None
+        end = checker.day(path + ("to",), membership["to"]) if "to" in membership else None
+        if start and end and end < start:
+            checker.add(
+                path + ("to",), f"the membership ends ({end.isoformat()}) before it starts ({start.isoformat()})"
+            )
+        spans.setdefault(membership["student"], []).append((start, end))
+    return members, spans
 
 
 def _check_lesson_ref(checker: _Checker, path: Path, ident: str, course_id: str, what: str) -> date | None:
@@ -381,6 +456,7 @@ class _StudentCheck:
     checker: _Checker
     klass: dict[str, Any]
     members: set[str] | None
+    spans: dict[str, list[tuple[date | None, date | None]]] = field(default_factory=dict)
 
     def __call__(self, path: Path, ident: str, day: date | None, period: _Period | None = None) -> None:
         student = self.checker.students.get(ident)
@@ -395,6 +471,10 @@ class _StudentCheck:
             return
         if self.members is not None and ident not in self.members:
             self.checker.add(where, f"student {show(ident)} is not in this course's subgroup")
+            return
+        spans = self.spans.get(ident)
+        if day is not None and spans and not any((a is None or a <= day) and (b is None or day <= b) for a, b in spans):
+            self.checker.add(where, f"student {show(ident)} was not in this course's subgroup on {day.isoformat()}")
             return
         if day is not None and not _enrolled_on(student, day):
             self.checker.add(
