@@ -17,6 +17,7 @@ from tests import journalcells
 from tests.clirun import run_cli
 from tests.recorded import Expected
 from tests.recorded import dnevnik as dnevnik_recorder
+from tests.recorded import sgo as sgo_recorder
 from tests.sites import copy_archive
 from tests.test_archive import Site
 
@@ -28,12 +29,26 @@ def _one_class(name: str) -> dict[str, Any]:
     return document
 
 
+RECORDERS: dict[str, tuple[str, Callable[[dict[str, Any], Path], Expected]]] = {
+    # platform: (the class recorded, how), each class a whole year with subgroups
+    "dnevnik": ("9А", lambda document, target: dnevnik_recorder.record(document, target, ten_point_classes=("9А",))),
+    "sgo": ("5А", sgo_recorder.record),
+}
+
+
 @pytest.fixture(scope="module")
-def dnevnik_source(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Expected]:
-    """9А on Дневник.ру, marked on the 10-point scale, with its two pairs of subgroups."""
-    source = tmp_path_factory.mktemp("dnevnik") / "saved"
-    expected = dnevnik_recorder.record(_one_class("9А"), source, ten_point_classes=("9А",))
-    return source, expected
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], tuple[Path, Expected]]:
+    """A platform's recorded class year (made once per module and platform): its directory, what to expect."""
+    made: dict[str, tuple[Path, Expected]] = {}
+
+    def get(platform: str) -> tuple[Path, Expected]:
+        if platform not in made:
+            name, recorder = RECORDERS[platform]
+            source = tmp_path_factory.mktemp(platform) / "saved"
+            made[platform] = (source, recorder(_one_class(name), source))
+        return made[platform]
+
+    return get
 
 
 @pytest.fixture
@@ -50,31 +65,59 @@ def _journal(site: Site, cases: list[dict[str, Any]], tmp_path: Path) -> bytes:
     return (tmp_path / "got" / "volume.pdf").read_bytes()
 
 
-def test_dnevnik_year_imported_and_archived_shows_every_mark_cell_by_cell(
-    site: Site, dnevnik_source: tuple[Path, Expected], tmp_path: Path
-) -> None:
-    source, expected = dnevnik_source
+def _imported(site: Site, platform: str, source: Path, tmp_path: Path) -> dict[str, Any]:
+    """`archiver import` to a file, then `archiver validate` of it; the export."""
     export = tmp_path / "export.json"
-    imported = site.ok("import", "--from", "dnevnik", str(source), "-o", str(export))
+    imported = site.ok("import", "--from", platform, str(source), "-o", str(export))
     assert imported["summary"]["classes"] == 1 and imported["summary"]["students"] == 20
     site.ok("validate", str(export))
-    document = json.loads(export.read_text(encoding="utf-8"))
-    assert document["schema_version"] == "1.1" and document["source"]["platform"] == "dnevnik"
+    document: dict[str, Any] = json.loads(export.read_text(encoding="utf-8"))
+    assert document["schema_version"] == "1.1" and document["source"]["platform"] == platform
+    return document
+
+
+def _archived_cells(site: Site, platform: str, source: Path, tmp_path: Path) -> tuple[dict[Any, str], str]:
+    """`archiver import --archive year`; the journal volume's cells as stored, and its text."""
+    archived = site.ok("import", "--from", platform, str(source), "--archive", "year")
+    pdf = _journal(site, archived["cases"], tmp_path)
+    cells = journalcells.read(pdf, 2025)
+    return {k: v for k, v in cells.items() if v != "–"}, " ".join(" ".join(journalcells.texts(pdf)).split())
+
+
+def test_dnevnik_year_imported_and_archived_shows_every_mark_cell_by_cell(
+    site: Site, recorded: Callable[[str], tuple[Path, Expected]], tmp_path: Path
+) -> None:
+    source, expected = recorded("dnevnik")
+    document = _imported(site, "dnevnik", source, tmp_path)
     persons = json.loads(next((source / "groups").glob("*/persons.json")).read_text(encoding="utf-8"))
     assert {s["id"] for s in document["classes"][0]["students"]} >= {p["id_str"] for p in persons}  # 64-bit, exact
     courses = document["classes"][0]["courses"]
     assert {c.get("scale") for c in courses if c["grading"] == "marks"} == {"10"}
     assert sum(1 for c in courses if "subgroup" in c) == 4
 
-    archived = site.ok("import", "--from", "dnevnik", str(source), "--archive", "year")
-    pdf = _journal(site, archived["cases"], tmp_path)
-    cells = journalcells.read(pdf, 2025)
-    assert {k: v for k, v in cells.items() if v != "–"} == expected.journal("9А")
-    text = " ".join(" ".join(journalcells.texts(pdf)).split())
+    cells, text = _archived_cells(site, "dnevnik", source, tmp_path)
+    assert cells == expected.journal("9А")
     assert "отметки: 10-балльная шкала" in text
     assert "КР — Контрольная работа (вес 2)" in text  # a work type's weight, in the legend
     assert "(5) — отметка не учитывается в среднем балле" in text and "оп — опоздал(а) на урок" in text
     assert "(1 подгруппа)" in text
+
+
+def test_sgo_year_imported_and_archived_shows_every_mark_cell_by_cell(
+    site: Site, recorded: Callable[[str], tuple[Path, Expected]], tmp_path: Path
+) -> None:
+    source, expected = recorded("sgo")
+    document = _imported(site, "sgo", source, tmp_path)
+    courses = document["classes"][0]["courses"]
+    assert sorted(c["subgroup"]["name"] for c in courses if "subgroup" in c) == ["1 подгруппа", "2 подгруппа"]
+    marks = [m for c in courses for m in c["marks"]]
+    assert any(m.get("point") and "value" not in m for m in marks)  # a «точка» without a mark
+    assert any(m.get("weight") == 3 for m in marks)  # an assignment weighted unlike its type
+    assert document["school"]["director"]["last_name"] == "Сергеева"  # from the school's card
+    cells, text = _archived_cells(site, "sgo", source, tmp_path)
+    assert cells == expected.journal("5А")
+    assert "• — «точка»: работа не сдана, задолженность" in text
+    assert "отметка с весом 3" in text and "оп — опоздал(а) на урок" in text
 
 
 Mutation = Callable[[Path], str]  # changes the saved source; returns the file and place the error must name
@@ -124,17 +167,63 @@ DNEVNIK_BROKEN: list[tuple[str, Callable[[Path], None], str, str]] = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(
-    ("mutate", "file", "place"), [c[1:] for c in DNEVNIK_BROKEN], ids=[c[0] for c in DNEVNIK_BROKEN]
-)
-def test_malformed_dnevnik_data_exits_2_naming_file_and_place(
-    dnevnik_source: tuple[Path, Expected], tmp_path: Path, mutate: Callable[[Path], None], file: str, place: str
+def _replace_html(relative: str, page: str) -> Callable[[Path], None]:
+    def edit(source: Path) -> None:
+        next(source.glob(relative)).write_text(page, encoding="utf-8")
+
+    return edit
+
+
+def _edit_html(relative: str, old: str, new: str) -> Callable[[Path], None]:
+    def edit(source: Path) -> None:
+        path = next(p for p in sorted(source.glob(relative)) if old in p.read_text(encoding="utf-8"))
+        path.write_text(path.read_text(encoding="utf-8").replace(old, new, 1), encoding="utf-8")
+
+    return edit
+
+
+def _first_marked(data: dict[str, Any]) -> dict[str, Any]:
+    """The first assignment with a mark in a diary week."""
+    lessons = [lesson for day in data["weekDays"] for lesson in day["lessons"]]
+    return next(a for lesson in lessons for a in lesson.get("assignments", []) if "mark" in a)
+
+
+SGO_BROKEN: list[tuple[str, Callable[[Path], None], str, str]] = [
+    ("missing field", _edit_json("classes/*/students.json", lambda d: d[3].pop("fullName")),
+     "students.json", "[3].fullName: missing"),
+    ("wrong type", _edit_json("classes/*/diary/*/2025-09-08.json", lambda d: _first_marked(d).update(weight="heavy")),
+     "2025-09-08.json", ".weight: expected a number, got 'heavy'"),
+    ("unknown type", _edit_json("classes/*/diary/*/2025-09-15.json", lambda d: _first_marked(d).update(typeId=999)),
+     "2025-09-15.json", ".typeId: unknown assignment type 999"),
+    ("truncated file", _truncate("classes/*/diary/*/2025-10-06.json"), "2025-10-06.json", "(is the file truncated?)"),
+    ("not the report", _replace_html("classes/*/reports/totalmarks.html", "<html><body><p>Ошибка 500</p></body></html>"),
+     "totalmarks.html", "not the expected report: no table.table-print-num"),
+    ("unknown code", _edit_html("classes/*/reports/studenttotal-*.html", "<td> Б", "<td> ЖЖ"),
+     ".html: row ", "'ЖЖ' is not an absence code"),
+    ("unknown student", _edit_html("classes/*/reports/totalmarks.html", "Ахмедов Никита", "Иксов Игрек"),
+     "totalmarks.html: row ", "is not a student of the class"),
+    ("mark of another", _edit_json("classes/*/diary/*/2025-11-10.json",
+                                   lambda d: _first_marked(d)["mark"].update(studentId=4)),
+     "2025-11-10.json", ".mark.studentId: a mark of student 4 in the diary of student"),
+]  # fmt: skip
+BROKEN = [("dnevnik", *case) for case in DNEVNIK_BROKEN] + [("sgo", *case) for case in SGO_BROKEN]
+
+
+@pytest.mark.parametrize(("platform", "mutate", "file", "place"), [(c[0], *c[2:]) for c in BROKEN],
+                         ids=[f"{c[0]}-{c[1]}" for c in BROKEN])  # fmt: skip
+def test_malformed_platform_data_exits_2_naming_file_and_place(
+    recorded: Callable[[str], tuple[Path, Expected]],
+    tmp_path: Path,
+    platform: str,
+    mutate: Callable[[Path], None],
+    file: str,
+    place: str,
 ) -> None:
     source = tmp_path / "saved"
-    shutil.copytree(dnevnik_source[0], source)
+    shutil.copytree(recorded(platform)[0], source)
     mutate(source)
     output = tmp_path / "export.json"
-    ran = run_cli("import", "--from", "dnevnik", str(source), "-o", str(output))
+    ran = run_cli("import", "--from", platform, str(source), "-o", str(output))
     assert ran.returncode == 2, ran.stdout + ran.stderr
     assert file in ran.stderr and place in ran.stderr, ran.stderr
     assert "Traceback" not in ran.stderr

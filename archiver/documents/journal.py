@@ -244,8 +244,10 @@ def _number(value: float) -> str:
 def _legend(course: Course, work_types: Mapping[str, WorkType]) -> str:
     """The key to the marks' signs and the lateness code, for what the course's journal actually holds."""
     parts = []
-    if any(mark_text(m, work_types).find("×") >= 0 for m in course.marks):
-        parts.append("5×2 — отметка с весом 2")
+    weighted = next((text for m in course.marks if "×" in (text := mark_text(m, work_types))), None)
+    if weighted:
+        weight = weighted.strip("()").split("×")[1]
+        parts.append(f"{weighted.strip('()')} — отметка с весом {weight} (её собственным, не вида работы)")
     if any(not m.counts for m in course.marks):
         parts.append("(5) — отметка не учитывается в среднем балле")
     if any(m.point for m in course.marks):

@@ -142,7 +142,8 @@ def parse_json(data: bytes, source: str) -> Any:
             oddities = True
     except json.JSONDecodeError as exc:
         where = f"line {exc.lineno}, column {exc.colno}"
-        if exc.pos >= len(text.rstrip()):
+        rest = text[exc.pos :].rstrip()
+        if not rest or (len(rest) < 16 and "\n" not in rest):  # the last token is cut off
             raise BadInputError(f"{source}: the JSON ends unexpectedly at {where} (is the file truncated?)") from None
         if exc.msg.startswith("Unterminated string"):
             raise BadInputError(

@@ -42,6 +42,11 @@ class At:
     def __str__(self) -> str:
         return f"{self.file}: {json_path(self.path)}" if self.path else self.file
 
+    def cell(self, row: int, column: int | None = None) -> At:
+        """A place in a saved page's table: «row 14, column 6» (counted from 1, header rows included)."""
+        where = f"row {row}" if column is None else f"row {row}, column {column}"
+        return At(f"{self.file}: {where}")
+
     def fail(self, problem: str) -> NoReturn:
         raise BadInputError(f"{self}: {problem}")
 
