@@ -17,6 +17,7 @@ from tests import journalcells
 from tests.clirun import run_cli
 from tests.recorded import Expected
 from tests.recorded import dnevnik as dnevnik_recorder
+from tests.recorded import mesh as mesh_recorder
 from tests.recorded import sgo as sgo_recorder
 from tests.sites import copy_archive
 from tests.test_archive import Site
@@ -33,6 +34,7 @@ RECORDERS: dict[str, tuple[str, Callable[[dict[str, Any], Path], Expected]]] = {
     # platform: (the class recorded, how), each class a whole year with subgroups
     "dnevnik": ("9А", lambda document, target: dnevnik_recorder.record(document, target, ten_point_classes=("9А",))),
     "sgo": ("5А", sgo_recorder.record),
+    "mesh": ("9А", mesh_recorder.record),
 }
 
 
@@ -118,6 +120,23 @@ def test_sgo_year_imported_and_archived_shows_every_mark_cell_by_cell(
     assert cells == expected.journal("5А")
     assert "• — «точка»: работа не сдана, задолженность" in text
     assert "отметка с весом 3" in text and "оп — опоздал(а) на урок" in text
+
+
+def test_mesh_year_imported_and_archived_shows_every_mark_cell_by_cell(
+    site: Site, recorded: Callable[[str], tuple[Path, Expected]], tmp_path: Path
+) -> None:
+    source, expected = recorded("mesh")
+    document = _imported(site, "mesh", source, tmp_path)
+    courses = document["classes"][0]["courses"]
+    marks = [m for c in courses for m in c["marks"]]
+    assert any(m.get("point") and m.get("point_date") and m["value"] == "2" for m in marks)  # a «точка» with a mark
+    assert any(m.get("weight") == 3 for m in marks)
+    assert any(a["reason"] == "оп" for c in courses for a in c["absences"])  # reason id 4, mapped by card.json
+    assert any(lesson.get("replacement") for c in courses for lesson in c["lessons"])
+    assert document["school"]["director"]["last_name"] == "Сергеева"  # the principal of school_info
+    cells, text = _archived_cells(site, "mesh", source, tmp_path)
+    assert cells == expected.journal("9А")
+    assert "• — «точка»: работа не сдана, задолженность" in text and "замена:" in text
 
 
 Mutation = Callable[[Path], str]  # changes the saved source; returns the file and place the error must name
@@ -206,7 +225,26 @@ SGO_BROKEN: list[tuple[str, Callable[[Path], None], str, str]] = [
                                    lambda d: _first_marked(d)["mark"].update(studentId=4)),
      "2025-11-10.json", ".mark.studentId: a mark of student 4 in the diary of student"),
 ]  # fmt: skip
-BROKEN = [("dnevnik", *case) for case in DNEVNIK_BROKEN] + [("sgo", *case) for case in SGO_BROKEN]
+MESH_BROKEN: list[tuple[str, Callable[[Path], None], str, str]] = [
+    ("missing field", _edit_json("classes/*/student-profiles/page-0001.json", lambda d: d[2].pop("last_name")),
+     "page-0001.json", "[2].last_name: missing"),
+    ("wrong type", _edit_json("classes/*/schedule-items/page-0002.json", lambda d: d[5].update(study_ordinal="2nd")),
+     "schedule-items/page-0002.json", "[5].study_ordinal: expected an integer, got '2nd'"),
+    ("unknown lesson", _edit_json("classes/*/marks/page-0003.json", lambda d: d[7].update(schedule_lesson_id=12345)),
+     "marks/page-0003.json", "[7].schedule_lesson_id: unknown lesson 12345"),
+    ("truncated file", _truncate("classes/*/marks/page-0004.json"), "marks/page-0004.json", "(is the file truncated?)"),
+    ("unknown form", _edit_json("classes/*/marks/page-0001.json", lambda d: d[0].update(control_form_id=9)),
+     "marks/page-0001.json", "[0].control_form_id: unknown control form 9"),
+    ("bad scale value", _edit_json("classes/*/marks/page-0002.json", lambda d: d[1]["values"][0]["grade"].update(five=7)),
+     "marks/page-0002.json", "[1].values[0].grade.five: a mark's 5-point value must be from 1 to 5"),
+    ("unknown teacher", _edit_json("classes/*/schedule-items/page-0001.json", lambda d: d[0].update(teacher_id=31)),
+     "schedule-items/page-0001.json", "[0].teacher_id: teacher 31 is not in teacher-profiles.json"),
+]  # fmt: skip
+BROKEN = (
+    [("dnevnik", *case) for case in DNEVNIK_BROKEN]
+    + [("sgo", *case) for case in SGO_BROKEN]
+    + [("mesh", *case) for case in MESH_BROKEN]
+)
 
 
 @pytest.mark.parametrize(("platform", "mutate", "file", "place"), [(c[0], *c[2:]) for c in BROKEN],

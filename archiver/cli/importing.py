@@ -56,7 +56,8 @@ def import_command(
        "academic_year": {"start": "2025-09-01", "end": "2026-08-31"},
        "students": {"<platform id>": {"enrolled": "2025-09-01", "left": "2026-03-15"}},
        "planned_hours": {"<course id>": 102},
-       "homeroom_teachers": {"<class id>": "<teacher id>"}}
+       "homeroom_teachers": {"<class id>": "<teacher id>"},
+       "absence_reasons": {"<platform reason id>": "н|б|у|оп"}}
 
     The export is validated as any export: a problem names the file and the place, and nothing is written.
     Exit 0 when done, 2 on bad input.

@@ -9,16 +9,17 @@ from archiver.errors import BadInputError, InvalidExportError
 from archiver.ingest.importers.base import Importer, InputLimits
 from archiver.ingest.importers.dnevnik import DnevnikImporter
 from archiver.ingest.importers.json_export import JsonExportImporter
+from archiver.ingest.importers.mesh import MeshImporter
 from archiver.ingest.importers.sgo import SgoImporter
 from archiver.ingest.model import JournalExport, build_export
 from archiver.ingest.validation import validate_document
 
 IMPORTERS: dict[str, Importer] = {
-    importer.name: importer for importer in (JsonExportImporter(), DnevnikImporter(), SgoImporter())
+    importer.name: importer for importer in (JsonExportImporter(), DnevnikImporter(), SgoImporter(), MeshImporter())
 }
 
 # The journal platforms `archiver import --from` reads (the JSON importer reads the archive's own format).
-PLATFORMS = ("dnevnik", "sgo")
+PLATFORMS = ("dnevnik", "mesh", "sgo")
 
 __all__ = [
     "IMPORTERS",

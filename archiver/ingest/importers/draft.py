@@ -85,6 +85,7 @@ class Card:
     enrolment: dict[str, tuple[date | None, date | None]] = field(default_factory=dict)
     planned_hours: dict[str, int] = field(default_factory=dict)
     homeroom: dict[str, str] = field(default_factory=dict)
+    absence_reasons: dict[str, str] = field(default_factory=dict)  # a platform's reason id → н, б, у, оп
 
 
 def read_card(saved: Saved) -> Card:
@@ -94,7 +95,7 @@ def read_card(saved: Saved) -> Card:
         return card
     data, at = saved.json(CARD)
     record = obj(data, at)
-    known = {"school", "academic_year", "students", "planned_hours", "homeroom_teachers"}
+    known = {"school", "academic_year", "students", "planned_hours", "homeroom_teachers", "absence_reasons"}
     for key in record:
         if key not in known:
             (at / key).fail(f"unknown field; a card has {', '.join(sorted(known))}")
@@ -127,6 +128,11 @@ def read_card(saved: Saved) -> Card:
     homerooms = obj(record.get("homeroom_teachers", {}), at / "homeroom_teachers")
     for key, value in homerooms.items():
         card.homeroom[key] = ident(value, at / "homeroom_teachers" / key)
+    reasons = obj(record.get("absence_reasons", {}), at / "absence_reasons")
+    for key, value in reasons.items():
+        if value not in ("н", "б", "у", "оп"):
+            (at / "absence_reasons" / key).fail(f"{value!r} is not an absence code (н, б, у, оп)")
+        card.absence_reasons[key] = value
     return card
 
 
