@@ -238,7 +238,7 @@ MESH_BROKEN: list[tuple[str, Callable[[Path], None], str, str]] = [
     ("bad scale value", _edit_json("classes/*/marks/page-0002.json", lambda d: d[1]["values"][0]["grade"].update(five=7)),
      "marks/page-0002.json", "[1].values[0].grade.five: a mark's 5-point value must be from 1 to 5"),
     ("unknown teacher", _edit_json("classes/*/schedule-items/page-0001.json", lambda d: d[0].update(teacher_id=31)),
-     "schedule-items/page-0001.json", "[0].teacher_id: teacher 31 is not in teacher-profiles.json"),
+     "schedule-items/page-0001.json", "[0].teacher_id: teacher 31 is not among the saved teacher profiles"),
 ]  # fmt: skip
 BROKEN = (
     [("dnevnik", *case) for case in DNEVNIK_BROKEN]

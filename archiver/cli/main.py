@@ -93,6 +93,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "archiver.cli.retrieval",
         "A BagIt package of a case with its signature reports and trust anchors, checkable without us.",
     ),
+    "fetch": (
+        "archiver.cli.fetching",
+        "Save a class's year from a journal platform's API in a new directory, for `archiver import`.",
+    ),
     "find": ("archiver.cli.retrieval", "Search the catalog for cases."),
     "get": (
         "archiver.cli.retrieval",

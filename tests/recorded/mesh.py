@@ -52,11 +52,11 @@ def record(document: dict[str, Any], target: Path) -> Expected:
     card: dict[str, Any] = {"school": {"timezone": "Europe/Moscow"}, "students": {}, "planned_hours": {},
                             "absence_reasons": {"2": "б", "3": "у", "4": "оп"}}  # fmt: skip
     managed = {k["homeroom_teacher"]: [n(k["id"])] for k in document["classes"]}
-    _write(target / "teacher-profiles.json", [
+    _paged(target / "teacher-profiles", [
         {"id": n(t["id"]), "name": _full(t), "managed_class_unit_ids": managed.get(t["id"], [])}
         for t in document["teachers"]
     ])  # fmt: skip
-    _write(target / "control-forms.json", [
+    _paged(target / "control-forms", [
         {"id": n(w["id"]), "name": w["title"], "short_name": w["code"], "weight": w["weight"], "deleted_at": None,
          "grade_system_id": 1, "grade_system": {"id": 1, "name": "Пятибалльная", "type": "five"}}
         for w in document["work_types"]

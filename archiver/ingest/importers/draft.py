@@ -8,6 +8,7 @@ shows its form); what neither gives is an error naming what to add, never an inv
 
 from __future__ import annotations
 
+import calendar
 import math
 import re
 from collections import Counter
@@ -63,6 +64,16 @@ def result_value(raw: str, scale: str) -> str | None:
     """A period, exam or final mark's value: a mark, or «н/а» (not assessed), «осв» (exempt)."""
     word = raw.strip().lower()
     return RESULT_WORDS.get(word) or five_point(word, scale)
+
+
+def months_of(start: date, end: date) -> list[tuple[date, date]]:
+    """The calendar months from start to end, as (first day, last day): how fetches split a year."""
+    out = []
+    year, month = start.year, start.month
+    while (year, month) <= (end.year, end.month):
+        out.append((date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return out
 
 
 def split_name(full: str, at: At) -> dict[str, str]:

@@ -71,6 +71,10 @@ def read_bytes(path: Path, limits: InputLimits) -> bytes:
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 
+# The start of a literal or a number that the end of the file cut short: «tr», «nu», «-1.2e».
+_CUT_TOKEN = re.compile(r"-?[0-9][0-9.eE+-]*|-|t(r(ue?)?)?|f(a(l(se?)?)?)?|n(u(ll?)?)?")
+
+
 class _Object(dict[str, Any]):
     """A parsed JSON object that remembers the keys it had more than once."""
 
@@ -143,7 +147,7 @@ def parse_json(data: bytes, source: str) -> Any:
     except json.JSONDecodeError as exc:
         where = f"line {exc.lineno}, column {exc.colno}"
         rest = text[exc.pos :].rstrip()
-        if not rest or (len(rest) < 16 and "\n" not in rest):  # the last token is cut off
+        if not rest or _CUT_TOKEN.fullmatch(rest):  # the file ends inside its last token
             raise BadInputError(f"{source}: the JSON ends unexpectedly at {where} (is the file truncated?)") from None
         if exc.msg.startswith("Unterminated string"):
             raise BadInputError(

@@ -6,8 +6,8 @@ read in name order; `archiver fetch --from mesh` writes it):
     card.json                                   the school's additions (optional; see draft.py)
     fetch.json                                  what was fetched and when (optional)
     school.json                                 GET /api/family/mobile/v1/school_info (optional: name, principal)
-    teacher-profiles.json                       GET /api/ej/core/teacher/v1/teacher_profiles (names, homerooms)
-    control-forms.json                          GET /api/ej/core/teacher/v1/control_forms (optional: kinds of work)
+    teacher-profiles/*.json                     GET /api/ej/core/teacher/v1/teacher_profiles (names, homerooms)
+    control-forms/*.json                        GET /api/ej/core/teacher/v1/control_forms (kinds of work; optional)
     classes/{unit}/class-unit.json              GET /api/ej/core/teacher/v1/class_units/{unit}
     classes/{unit}/student-profiles/*.json      GET …/student_profiles?class_unit_ids=&with_groups=true
                                                 &with_final_marks=true
@@ -148,8 +148,10 @@ class _Reader:
         return found
 
     def _teachers(self) -> None:
-        data, at = self.saved.json("teacher-profiles.json")
-        for record, where in each(data, at):
+        pages = self._pages("teacher-profiles")
+        if not pages:
+            At(str(self.saved.root / "teacher-profiles")).fail("no saved teacher profiles (teacher-profiles/*.json)")
+        for record, where in pages:
             ident_ = id_field(record, "id", where)
             assert ident_ is not None
             if record.get("last_name"):
@@ -164,10 +166,7 @@ class _Reader:
                 self.homerooms[str(unit)] = ident_
 
     def _forms(self) -> None:
-        if not self.saved.exists("control-forms.json"):
-            return
-        data, at = self.saved.json("control-forms.json")
-        for record, where in each(data, at):
+        for record, where in self._pages("control-forms"):
             ident_ = id_field(record, "id", where)
             title = text(record, "name", where)
             assert ident_ is not None and title is not None
@@ -176,7 +175,7 @@ class _Reader:
 
     def _teacher(self, ident_: str, at: At) -> str:
         if ident_ not in self.names:
-            at.fail(f"teacher {ident_} is not in teacher-profiles.json")
+            at.fail(f"teacher {ident_} is not among the saved teacher profiles")
         return self.draft.teacher(ident_, self.names[ident_])
 
     def _pages(self, folder: str) -> list[tuple[dict[str, Any], At]]:
@@ -384,7 +383,7 @@ class _Reader:
             form = id_field(record, "control_form_id", where, optional=True)
             if form is not None:
                 if form not in self.forms:
-                    (where / "control_form_id").fail(f"unknown control form {form} (not in control-forms.json)")
+                    (where / "control_form_id").fail(f"unknown control form {form} (not in control-forms/)")
                 mark["work_type"] = form
             weight = number(record, "weight", where, optional=True)
             if weight:
