@@ -266,3 +266,36 @@ def test_malformed_platform_data_exits_2_naming_file_and_place(
     assert file in ran.stderr and place in ran.stderr, ran.stderr
     assert "Traceback" not in ran.stderr
     assert not output.exists()
+
+
+def test_the_journal_shows_what_schema_1_1_adds(small_school: dict[str, Any]) -> None:
+    """Cell by cell, on the model: the verbatim mark, its own weight, «(5)» out of the average, a «точка»
+    with and without a mark, lateness, and «–» on the days a student was not in the subgroup."""
+    from archiver.documents.journal import GridPage, course_journal
+    from archiver.ingest.model import build_export
+
+    math = small_school["classes"][0]["courses"][0]
+    lesson = math["marks"][0]["lesson"]
+    math["marks"][0].update(raw="5-", weight=3, counts=False)  # «(5-×3)»
+    math["marks"].append({"student": "s-1", "lesson": lesson, "point": True})  # «•»
+    math["marks"].append({"student": "s-1", "lesson": lesson, "value": "2", "point": True})  # «2•»
+    math["absences"].append({"student": "s-2", "lesson": lesson, "reason": "оп"})
+    english = small_school["classes"][0]["courses"][1]
+    english["subgroup"]["memberships"] = [{"student": "s-1", "from": "2025-10-01"}]  # joined the group in October
+    export = build_export(small_school)
+    klass = export.classes[0]
+
+    def cells(course_index: int) -> dict[tuple[str, str], str]:
+        journal = course_journal(export, klass, klass.courses[course_index])
+        grid = next(p for p in journal.pages if isinstance(p, GridPage)).grid
+        notes = {f.mark: f.text.rsplit(": ", 1)[1] for f in grid.footnotes}  # a value too wide for its cell
+        return {(" ".join(row.name), column.label): notes.get(text, text)
+                for row in grid.rows for column, text in zip(grid.columns, row.cells, strict=True) if text}  # fmt: skip
+
+    day = str(int(next(x["date"] for x in math["lessons"] if x["id"] == lesson)[8:]))
+    got = cells(0)
+    student = next(key for key in got if key[1] == day and "1." in key[0])
+    assert got[student] == "(5-×3)/•/2•"
+    assert got[next(key for key in got if key[1] == day and key[0].startswith("2."))] == "оп"
+    english_cells = cells(1)
+    assert any(text == "–" for (name, _), text in english_cells.items() if name.startswith("1."))  # before October

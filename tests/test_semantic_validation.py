@@ -218,6 +218,75 @@ CASES: list[tuple[str, Callable[[Doc], None], str, str]] = [
         "classes[1].letter",
         "class 5А is already classes[0]",
     ),
+    # Schema 1.1: what the platforms' data brings.
+    (
+        "raw not on its scale",
+        lambda d: _math(d)["marks"][0].update(raw="7", scale="5"),
+        f"{M}.marks[0].raw",
+        "'7' is not a mark on the 5-point scale",
+    ),
+    (
+        "raw not on the course's 10-point scale",
+        lambda d: (_math(d).update(scale="10"), _math(d)["marks"][0].update(raw="11")),
+        f"{M}.marks[0].raw",
+        "'11' is not a mark on the 10-point scale",
+    ),
+    (
+        "a mark's scale unlike the course's",
+        lambda d: _math(d)["marks"][0].update(raw="80", scale="100"),
+        f"{M}.marks[0].scale",
+        "a mark on scale '100' in a course marked 5-point",
+    ),
+    (
+        "no value and no «точка»",
+        lambda d: _math(d)["marks"][0].pop("value"),
+        f"{M}.marks[0].value",
+        "a mark has a value unless it is a «точка»",
+    ),
+    (
+        "a debt's date without the debt",
+        lambda d: _math(d)["marks"][0].update(point_date="2025-09-20"),
+        f"{M}.marks[0].point_date",
+        "given only with point: true",
+    ),
+    (
+        "a 10-point pass/fail course",
+        lambda d: _math(d).update(grading="pass_fail", scale="10", marks=[], period_marks=[]),
+        f"{M}.scale",
+        "only a course marked with marks has a 10-point scale",
+    ),
+    (
+        "membership of a stranger",
+        lambda d: _eng(d)["subgroup"].update(memberships=[{"student": "s-3", "from": "2025-09-01"}]),
+        f"{E}.subgroup.memberships[0].student",
+        "student 's-3' is not in the subgroup's students",
+    ),
+    (
+        "membership ends before it starts",
+        lambda d: _eng(d)["subgroup"].update(
+            memberships=[{"student": "s-2", "from": "2025-10-01", "to": "2025-09-01"}]
+        ),
+        f"{E}.subgroup.memberships[0].to",
+        "the membership ends (2025-09-01) before it starts (2025-10-01)",
+    ),
+    (
+        "a mark outside the subgroup membership",
+        lambda d: _eng(d)["subgroup"].update(memberships=[{"student": "s-2", "from": "2025-10-01"}]),
+        f"{E}.marks[0].student",
+        "student 's-2' was not in this course's subgroup on 2025-09-03",
+    ),
+    (
+        "unknown time zone",
+        lambda d: d["school"].update(timezone="Mars/Olympus"),
+        "school.timezone",
+        "'Mars/Olympus' is not a time zone this machine knows",
+    ),
+    (
+        "a fourth trimester",
+        lambda d: d["periods"][0].update(kind="trimester", number=4),
+        "periods[0].number",
+        "a trimester is numbered 1 to 3",
+    ),
 ]
 
 
@@ -230,6 +299,22 @@ def test_problem_of_meaning_is_reported_at_its_path(
     problems = check_semantics(small_school)
     matching = [p for p in problems if p.path == path and message in p.message]
     assert matching, f"expected {path}: …{message}…, got {[str(p) for p in problems]}"
+
+
+def test_platform_fields_of_schema_1_1_are_valid_where_they_make_sense(small_school: Doc) -> None:
+    """A 10-point course with verbatim marks, weights, a «точка» without a mark, lateness, membership dates
+    and a time zone: valid, and older exports (1.0, none of it) stay valid."""
+    small_school["schema_version"] = "1.1"
+    small_school["school"]["timezone"] = "Asia/Yekaterinburg"
+    math = _math(small_school)
+    math["scale"] = "10"
+    math["marks"][0].update(raw="9", scale="10", weight=2, counts=False)
+    math["marks"].append({"student": "s-1", "lesson": math["marks"][0]["lesson"], "point": True,
+                          "point_date": "2025-09-30"})  # fmt: skip
+    math["absences"].append({"student": "s-1", "lesson": math["marks"][0]["lesson"], "reason": "оп"})
+    math["period_marks"][0].update(raw="8", scale="10")
+    _eng(small_school)["subgroup"]["memberships"] = [{"student": "s-2", "from": "2025-09-01", "to": "2025-12-31"}]
+    assert validate_document(small_school) == ()
 
 
 def test_the_small_school_is_valid(small_school: Doc) -> None:

@@ -20,7 +20,7 @@ KINDS = {"quarter": "Quarter", "trimester": "Trimester", "half_year": "HalfYear"
 
 def _write(path: Path, data: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+    path.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
 
 
 def _at(day: str) -> str:

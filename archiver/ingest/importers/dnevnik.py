@@ -36,6 +36,7 @@ from archiver.ingest.importers.draft import (
     class_name_parts,
     five_point,
     read_card,
+    read_classes,
     result_value,
 )
 from archiver.ingest.importers.saved import (
@@ -90,6 +91,7 @@ class _Reader:
         self.saved = saved
         self.draft = Draft("dnevnik", "Дневник.ру", card)
         self.persons: dict[str, dict[str, str]] = {}
+        self.groups: dict[str, tuple[dict[str, Any], At]] = {}
 
     def document(self) -> dict[str, Any]:
         school_data, school_at = self.saved.json("school.json")
@@ -105,16 +107,19 @@ class _Reader:
             found["timezone"] = f"Etc/GMT{-offset:+d}" if offset else "Etc/GMT"
         self._work_types()
         self._persons()
-        groups = self._groups()
-        for group, (record, at) in groups.items():
-            if text(record, "type", at) == "Group":
-                subgroups = {g: r for g, (r, a) in groups.items() if group in _parents(r, a)}
-                self.draft.classes.append(self._class(group, record, at, subgroups))
+        self.groups = self._groups()
+        classes = [g for g, (record, at) in self.groups.items() if text(record, "type", at) == "Group"]
+        read_classes(self, classes)
         if not self.draft.classes:
             raise_at = At(str(self.saved.root / "groups"))
             raise_at.fail("no class (an edu-group of type Group) among the saved groups")
         fetched = self._fetched_at()
         return self.draft.document(found, school_at, fetched)
+
+    def read_class(self, group: str) -> dict[str, Any]:
+        record, at = self.groups[group]
+        subgroups = {g: r for g, (r, a) in self.groups.items() if group in _parents(r, a)}
+        return self._class(group, record, at, subgroups)
 
     def _fetched_at(self) -> str | None:
         if not self.saved.exists("fetch.json"):
@@ -209,13 +214,12 @@ class _Reader:
         self._marks(group, students, members, courses, lessons)
         self._attendance(group, students, lessons)
         self._finals(group, students, members, courses, periods)
-        year_start, _ = self.draft.year(at)
         class_record: dict[str, Any] = {
             "id": group,
             "grade": grade,
             "letter": letter,
             "homeroom_teacher": self._homeroom(group, at),
-            "students": [{**s, **self.draft.enrolment(s["id"], year_start)} for s in students.values()],
+            "students": [{**s, **self.draft.enrolment(s["id"])} for s in students.values()],
             "courses": [
                 self._course(course, subgroups, members, sorted(set(periods.values())) + ["year"])
                 for course in sorted(courses.values(), key=lambda c: c.id)

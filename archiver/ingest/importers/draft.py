@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import calendar
 import math
+import os
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 from archiver.ingest.importers.saved import At, Saved, day_field, ident, integer, obj, text
+from archiver.workers import workers
 
 SCHEMA_VERSION = "1.1"
 CARD = "card.json"
@@ -195,9 +197,12 @@ class Draft:
         self.subjects.setdefault(ident_, {"id": ident_, "name": name})
         return ident_
 
-    def enrolment(self, student: str, year_start: date) -> dict[str, Any]:
+    def enrolment(self, student: str) -> dict[str, Any]:
+        """The card's dates of the student's stay; without them, the year's first day (set by `document`)."""
         enrolled, left = self.card.enrolment.get(student, (None, None))
-        stay: dict[str, Any] = {"enrolled": (enrolled or year_start).isoformat()}
+        stay: dict[str, Any] = {}
+        if enrolled is not None:
+            stay["enrolled"] = enrolled.isoformat()
         if left is not None:
             stay["left"] = left.isoformat()
         return stay
@@ -228,8 +233,20 @@ class Draft:
         school.setdefault("id", self.school_id or "school")
         return school
 
+    def registries(self) -> tuple[dict[str, Any], ...]:
+        """What reading a class adds to the school's lists: periods, work types, teachers, subjects."""
+        return self.periods, self.work_types, self.teachers, self.subjects
+
+    def merge(self, registries: tuple[dict[str, Any], ...]) -> None:
+        for mine, theirs in zip(self.registries(), registries, strict=True):
+            for key, value in theirs.items():
+                mine.setdefault(key, value)
+
     def document(self, school: dict[str, Any], at: At, exported_at: str | None = None) -> dict[str, Any]:
         start, end = self.year(at)
+        for klass in self.classes:
+            for student in klass["students"]:
+                student.setdefault("enrolled", start.isoformat())
         periods = []
         numbers: Counter[str] = Counter()
         for span in sorted(self.periods.values(), key=lambda p: (p.start, p.kind)):
@@ -260,6 +277,35 @@ class Draft:
             "subjects": sorted(self.subjects.values(), key=lambda s: s["name"]),
             "classes": self.classes,
         }
+
+
+class ClassReader(Protocol):
+    draft: Draft
+
+    def read_class(self, name: str) -> dict[str, Any]: ...
+
+
+_READER: ClassReader | None = None  # a worker's reader, inherited from the process that forked it
+
+
+def _use(reader: ClassReader) -> None:
+    global _READER
+    _READER = reader
+
+
+def _read_one(name: str) -> tuple[dict[str, Any], tuple[dict[str, Any], ...]]:
+    assert _READER is not None
+    return _READER.read_class(name), _READER.draft.registries()
+
+
+def read_classes(reader: ClassReader, names: list[str], count: int | None = None) -> None:
+    """Read each class (a directory of the source) on every core: a class needs nothing of another's.
+    The classes go into the draft in the order of `names`, and what each added to the school's lists too."""
+    with workers(min(count or os.cpu_count() or 1, len(names)) or 1, _use, (reader,)) as pool:
+        done = list(pool.map(_read_one, names))
+    for record, registries in done:
+        reader.draft.classes.append(record)
+        reader.draft.merge(registries)
 
 
 def usual_weights(pairs: list[tuple[str, float]]) -> dict[str, float]:

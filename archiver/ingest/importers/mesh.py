@@ -40,6 +40,7 @@ from archiver.ingest.importers.draft import (
     class_name_parts,
     five_point,
     read_card,
+    read_classes,
     result_value,
     split_name,
     usual_weights,
@@ -105,8 +106,7 @@ class _Reader:
         found = self._school()
         self._teachers()
         self._forms()
-        for unit in self.saved.directories("classes"):
-            self.draft.classes.append(self._class(unit))
+        read_classes(self, self.saved.directories("classes"))
         if not self.draft.classes:
             At(str(self.saved.root / "classes")).fail("no class directory (classes/{unit}/)")
         marks = [m for k in self.draft.classes for c in k["courses"] for m in c["marks"]]
@@ -123,6 +123,9 @@ class _Reader:
             data, at = self.saved.json("fetch.json")
             fetched = text(obj(data, at), "fetched_at", at, optional=True)
         return self.draft.document(found, At(str(self.saved.root)), fetched)
+
+    def read_class(self, unit: str) -> dict[str, Any]:
+        return self._class(unit)
 
     def _school(self) -> dict[str, Any]:
         found: dict[str, Any] = {}
@@ -207,13 +210,12 @@ class _Reader:
             homeroom = self._teacher(self.draft.card.homeroom[unit], at)
         else:
             at.fail("the class's homeroom teacher is unknown: no teacher profile manages this class unit")
-        year_start, _ = self.draft.year(at)
         return {
             "id": unit,
             "grade": grade,
             "letter": letter,
             "homeroom_teacher": homeroom,
-            "students": [{**s, **self.draft.enrolment(s["id"], year_start)} for s in students.values()],
+            "students": [{**s, **self.draft.enrolment(s["id"])} for s in students.values()],
             "courses": [self._course(c) for c in sorted(courses.values(), key=lambda c: c.id)],
         }
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 import stat
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, NoReturn
@@ -29,15 +28,27 @@ _ISO_DAY = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ][0-9:.]+(?:Z|[+-]\d{2}
 _RU_DAY = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})(?: [0-9:]+)?")
 
 
-@dataclass(frozen=True)
 class At:
-    """A place in a saved file: the file (relative to the source directory) and a JSON path inside it."""
+    """A place in a saved file: the file and a JSON path inside it. Made for every record read, so it is
+    kept small (a slotted class, not a dataclass: a 1,000-student school's import makes millions)."""
 
-    file: str
-    path: tuple[PathPart, ...] = ()
+    __slots__ = ("file", "path")
+
+    def __init__(self, file: str, path: tuple[PathPart, ...] = ()) -> None:
+        self.file = file
+        self.path = path
 
     def __truediv__(self, part: PathPart) -> At:
-        return At(self.file, (*self.path, part))
+        child = At.__new__(At)
+        child.file = self.file
+        child.path = (*self.path, part)
+        return child
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, At) and (self.file, self.path) == (other.file, other.path)
+
+    def __hash__(self) -> int:
+        return hash((self.file, self.path))
 
     def __str__(self) -> str:
         return f"{self.file}: {json_path(self.path)}" if self.path else self.file
@@ -184,12 +195,15 @@ def flag(record: dict[str, Any], key: str, at: At, default: bool = False) -> boo
     return value
 
 
-def ident(value: Any, at: At) -> str:
-    """A platform id (a 64-bit number, or its string twin) as the export's string id."""
-    if isinstance(value, int) and not isinstance(value, bool):
+def ident(value: Any, at: At, key: PathPart | None = None) -> str:
+    """A platform id (a 64-bit number, or its string twin) as the export's string id (`key`: the field of
+    `at` it was read from, named only when it is wrong)."""
+    if type(value) is int:
         value = str(value)
-    if not isinstance(value, str) or not _ID.fullmatch(value):
-        at.fail(f"expected an id (a number, or a string of Latin letters and digits), got {_kind(value)}")
+    if type(value) is not str or not _ID.fullmatch(value):
+        (at if key is None else at / key).fail(
+            f"expected an id (a number, or a string of Latin letters and digits), got {_kind(value)}"
+        )
     return value
 
 
@@ -197,11 +211,11 @@ def id_field(record: dict[str, Any], key: str, at: At, *, optional: bool = False
     """An id field, preferring its string twin (`person_str` beside `person`): 64-bit ids stay exact."""
     twin = record.get(f"{key}_str")
     if twin is not None:
-        return ident(twin, at / f"{key}_str")
+        return ident(twin, at, f"{key}_str")
     value = record.get(key) if optional else has(record, key, at)
     if value is None and optional:
         return None
-    return ident(value, at / key)
+    return ident(value, at, key)
 
 
 def day(value: Any, at: At) -> date:

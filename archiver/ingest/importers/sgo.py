@@ -40,6 +40,7 @@ from archiver.ingest.importers.draft import (
     class_name_parts,
     five_point,
     read_card,
+    read_classes,
     result_value,
     split_name,
     usual_weights,
@@ -108,8 +109,7 @@ class _Reader:
         self._types()
         self._terms()
         self._subjects()
-        for name in self.saved.directories("classes"):
-            self.draft.classes.append(self._class(name))
+        read_classes(self, self.saved.directories("classes"))
         if not self.draft.classes:
             At(str(self.saved.root / "classes")).fail("no class directory (classes/{id}/)")
         weights = usual_weights([(m["work_type"], m.get("weight", 1.0)) for m in self._all_marks() if "work_type" in m])
@@ -124,6 +124,9 @@ class _Reader:
             data, at = self.saved.json("fetch.json")
             fetched = text(obj(data, at), "fetched_at", at, optional=True)
         return self.draft.document(found, At(str(self.saved.root)), fetched)
+
+    def read_class(self, folder: str) -> dict[str, Any]:
+        return self._class(folder)
 
     def _all_marks(self) -> list[dict[str, Any]]:
         return [m for k in self.draft.classes for c in k["courses"] for m in c["marks"]]
@@ -208,7 +211,6 @@ class _Reader:
             homeroom = self.draft.card.homeroom[class_id]
         else:
             at.fail(f"the class's homeroom teacher is unknown: save {base}/class.json with ?expand=chiefs")
-        year_start, _ = self.draft.year(at)
         del by_meeting
         periods = sorted(set(self.terms.values())) + ["year"]
         return {
@@ -216,7 +218,7 @@ class _Reader:
             "grade": grade,
             "letter": letter,
             "homeroom_teacher": homeroom,
-            "students": [{**s, **self.draft.enrolment(s["id"], year_start)} for s in students.values()],
+            "students": [{**s, **self.draft.enrolment(s["id"])} for s in students.values()],
             "courses": [self._course(c, periods) for c in sorted(courses.values(), key=lambda c: c.id)],
         }
 
