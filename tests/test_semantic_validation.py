@@ -227,7 +227,7 @@ CASES: list[tuple[str, Callable[[Doc], None], str, str]] = [
     ),
     (
         "raw not on the course's 10-point scale",
-        lambda d: (_math(d).update(scale="10"), _math(d)["marks"][0].update(raw="11")),
+        lambda d: _math(d).update(scale="10", marks=[dict(_math(d)["marks"][0], raw="11"), *_math(d)["marks"][1:]]),
         f"{M}.marks[0].raw",
         "'11' is not a mark on the 10-point scale",
     ),
