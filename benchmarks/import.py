@@ -43,7 +43,7 @@ def main() -> None:
     print(f"students {args.students}, classes {len(document['classes'])}")
     with tempfile.TemporaryDirectory() as tmp:
         config = Path(tmp) / "archiver.toml"
-        config.write_text("[input]\nmax_export_mb = 4000\n", encoding="utf-8")
+        config.write_text("[input]\nmax_export_mb = 200\n", encoding="utf-8")  # the default
         for platform in args.platform or sorted(RECORDERS):
             source = Path(tmp) / platform
             t0 = time.perf_counter()

@@ -299,3 +299,15 @@ def test_the_journal_shows_what_schema_1_1_adds(small_school: dict[str, Any]) ->
     assert got[next(key for key in got if key[1] == day and key[0].startswith("2."))] == "оп"
     english_cells = cells(1)
     assert any(text == "–" for (name, _), text in english_cells.items() if name.startswith("1."))  # before October
+
+
+def test_a_saved_directory_over_its_limit_is_refused_before_anything_is_read(
+    recorded: Callable[[str], tuple[Path, Expected]], tmp_path: Path
+) -> None:
+    source, _ = recorded("sgo")  # 20 students' diaries: ~13 MB, over 8 × 1 MB
+    config = tmp_path / "archiver.toml"
+    config.write_text("[input]\nmax_export_mb = 1\n", encoding="utf-8")
+    ran = run_cli("import", "--from", "sgo", str(source), "-o", str(tmp_path / "export.json"), config=config)
+    assert ran.returncode == 2
+    assert f"{source}: the saved responses are over 8 MB (8 times [input] max_export_mb)" in ran.stderr
+    assert not (tmp_path / "export.json").exists()

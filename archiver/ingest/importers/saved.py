@@ -10,6 +10,7 @@ naming the file and the JSON path inside it, e.g.
 
 from __future__ import annotations
 
+import os
 import re
 import stat
 from collections.abc import Iterator
@@ -23,6 +24,9 @@ from archiver.ingest.importers.json_export import parse_json, read_bytes
 from archiver.ingest.limits import InputLimits
 from archiver.ingest.problems import PathPart, json_path, show
 
+# A platform's saved responses repeat what an export says once (a diary per student, a page per route):
+# the directory may hold this many times the export size limit.
+DIRECTORY_FACTOR = 8
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _ISO_DAY = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ][0-9:.]+(?:Z|[+-]\d{2}:?\d{2})?)?")
 _RU_DAY = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})(?: [0-9:]+)?")
@@ -78,7 +82,24 @@ class Saved:
         self.root = root
         self.limits = limits
         self.platform = platform
-        self._read = 0
+        self._check_total()
+
+    def _check_total(self) -> None:
+        """The directory as a whole within DIRECTORY_FACTOR times the export limit, before anything is read
+        (classes are read in parallel processes, so the total is checked here, once)."""
+        limit = self.limits.max_export_bytes * DIRECTORY_FACTOR
+        total = 0
+        for folder, _, names in os.walk(self.root):
+            for name in names:
+                try:
+                    total += os.lstat(os.path.join(folder, name)).st_size
+                except OSError:
+                    continue  # gone or unreadable: the read that needs it says so
+                if total > limit:
+                    raise BadInputError(
+                        f"{self.root}: the saved responses are over {limit >> 20} MB ({DIRECTORY_FACTOR} times "
+                        "[input] max_export_mb); raise max_export_mb in the configuration if they are genuine"
+                    )
 
     def exists(self, relative: str) -> bool:
         return (self.root / relative).is_file()
@@ -104,14 +125,7 @@ class Saved:
         path = self.root / relative
         if not path.exists():
             raise BadInputError(f"{self.root}: {relative} is missing (a {self.platform} import needs it)")
-        data = read_bytes(path, self.limits)
-        self._read += len(data)
-        if self._read > self.limits.max_export_bytes:
-            raise BadInputError(
-                f"{self.root}: the saved responses are over the limit of {self.limits.max_export_bytes >> 20} MB "
-                "for one import (raise [input] max_export_mb in the configuration if they are genuine)"
-            )
-        return data
+        return read_bytes(path, self.limits)
 
     def json(self, relative: str) -> tuple[Any, At]:
         """A saved JSON response and the place of its top."""
