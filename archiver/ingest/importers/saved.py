@@ -156,8 +156,13 @@ def arr(value: Any, at: At) -> list[Any]:
 
 def each(value: Any, at: At) -> Iterator[tuple[dict[str, Any], At]]:
     """The objects of an array, each with its place."""
+    file, path = at.file, at.path
     for index, item in enumerate(arr(value, at)):
-        yield obj(item, at / index), at / index
+        place = At.__new__(At)  # At(file, path + (index,)) without the call: made for every record read
+        place.file, place.path = file, (*path, index)
+        if not isinstance(item, dict):
+            place.fail(f"expected an object, got {_kind(item)}")
+        yield item, place
 
 
 def has(record: dict[str, Any], key: str, at: At) -> Any:
