@@ -127,7 +127,8 @@ def class_summary(export: JournalExport, klass: SchoolClass, dated: date | None 
     students = sorted(klass.students, key=lambda s: (s.last_name, s.first_name, s.middle_name or ""))
     all_cells = [_cells(student, subjects) for student in students]
     head = f"Сводная ведомость итоговых оценок обучающихся {klass.name} класса"
-    fixed = head_height(head) + note_height([LEGEND]) + SAFETY
+    legend = LEGEND + _scales_note(subjects)
+    fixed = head_height(head) + note_height([legend]) + SAFETY
     # Each subject's columns are as wide as their widest label or mark; a subject is never split.
     blocks: list[tuple[_Subject, list[GridColumn]]] = []
     offset = 0
@@ -169,7 +170,27 @@ def class_summary(export: JournalExport, klass: SchoolClass, dated: date | None 
             date_line=short_date(dated or _date_of(export)),
         )
     )
-    return ClassSummary(klass.name, tuple(pages))
+    return ClassSummary(klass.name, tuple(pages), legend=legend)
+
+
+SCALE_WORDS = {"10": "10-балльной", "100": "100-балльной"}
+
+
+def _scales_note(subjects: list[_Subject]) -> str:
+    """« Отметки по 10-балльной шкале: …; статистика — по пятибалльной.» for subjects not marked 5 to 1."""
+    by_scale: dict[str, list[str]] = {}
+    for subject in subjects:
+        scales = {c.scale for c in subject.courses if c.scale != "5"}
+        for scale in sorted(scales):
+            by_scale.setdefault(scale, []).append(subject.title)
+    if not by_scale:
+        return ""
+    marked = [s.title for s in subjects if any(c.grading == "marks" for c in s.courses)]
+    named = "; ".join(
+        f"по {SCALE_WORDS[scale]} шкале" + ("" if titles == marked else f": {', '.join(titles)}")
+        for scale, titles in by_scale.items()
+    )
+    return f" Отметки {named}; статистика успеваемости — по пятибалльной шкале."
 
 
 def _date_of(export: JournalExport) -> date:
