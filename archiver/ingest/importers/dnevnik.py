@@ -31,6 +31,7 @@ from typing import Any
 
 from archiver.ingest.importers.draft import (
     Card,
+    CourseDraft,
     Draft,
     PeriodSpan,
     class_name_parts,
@@ -62,17 +63,9 @@ SEX = {"Male": "m", "Female": "f"}
 
 
 @dataclass
-class _Course:
-    id: str
-    group: str
-    subject: str
-    lessons: dict[str, dict[str, Any]] = field(default_factory=dict)
-    teachers: Counter[str] = field(default_factory=Counter)
-    marks: list[dict[str, Any]] = field(default_factory=list)
-    absences: list[dict[str, Any]] = field(default_factory=list)
-    period_marks: list[dict[str, Any]] = field(default_factory=list)
-    final_marks: list[dict[str, Any]] = field(default_factory=list)
-    scales: Counter[str] = field(default_factory=Counter)
+class _Course(CourseDraft):
+    group: str = ""  # the edu-group its lessons name: the class, or one of its subgroups
+    teachers: Counter[str] = field(default_factory=Counter)  # who gave its lessons
 
 
 class DnevnikImporter:
@@ -263,7 +256,7 @@ class _Reader:
                 assert subject is not None and subject_name is not None and owner is not None
                 self.draft.subject(subject, subject_name)
                 key = f"{owner}-{subject}"
-                course = courses.setdefault(key, _Course(key, owner, subject))
+                course = courses.setdefault(key, _Course(key, subject, group=owner))
                 teachers = [str(t) for t in record.get("teachers_str") or record.get("teachers") or []]
                 teacher = self._teacher(teachers[0], where / "teachers") if teachers else None
                 if teacher:
@@ -311,10 +304,7 @@ class _Reader:
                 assert person is not None
                 _check_member(person, course, students, members, where / "person")
                 mark = self._mark(record, where)
-                mark.update({"student": person, "lesson": lesson})
-                course.marks.append(mark)
-                if mark.get("scale") not in (None, "pass_fail"):
-                    course.scales[mark["scale"]] += 1
+                course.mark({**mark, "student": person, "lesson": lesson})
 
     def _mark(self, record: dict[str, Any], where: At) -> dict[str, Any]:
         kind = text(record, "type", where, optional=True) or "mark5"
@@ -339,7 +329,6 @@ class _Reader:
     def _attendance(
         self, group: str, students: dict[str, dict[str, Any]], lessons: dict[str, tuple[_Course, At]]
     ) -> None:
-        seen: set[tuple[str, str]] = set()
         for relative in self.saved.files(f"groups/{group}/lesson-log-entries", ".json"):
             data, at = self.saved.json(relative)
             for record, where in each(data, at):
@@ -354,10 +343,9 @@ class _Reader:
                     (where / "lesson").fail(f"unknown lesson {lesson} (not in groups/{group}/lessons/)")
                 if person not in students:
                     (where / "person").fail(f"person {person} is not a student of the class")
-                if code is None or (person, lesson) in seen:
+                if code is None:
                     continue
-                seen.add((person, lesson))
-                lessons[lesson][0].absences.append({"student": person, "lesson": lesson, "reason": code})
+                lessons[lesson][0].absence(person, lesson, code)
 
     def _finals(
         self,
@@ -418,47 +406,15 @@ class _Reader:
             At(str(self.saved.root / f"groups/{course.group}")).fail(
                 f"no lesson of course {course.id} names its teacher (teachers)"
             )
-        teacher = course.teachers.most_common(1)[0][0]
-        lessons = []
-        for lesson in sorted(course.lessons.values(), key=lambda l: (l["date"], l["number"])):  # noqa: E741
-            given_by = lesson.pop("_teacher", teacher)
-            if given_by != teacher:
+        course.teacher = course.teachers.most_common(1)[0][0]
+        for lesson in course.lessons.values():
+            given_by = lesson.pop("_teacher", course.teacher)
+            if given_by != course.teacher:
                 lesson["teacher"] = given_by
-            lessons.append(lesson)
-        marks_only = [m for m in course.marks if m.get("scale") != "pass_fail"]
-        graded = bool(course.marks or course.period_marks or course.final_marks)
-        pass_fail = (
-            graded
-            and not marks_only
-            and all(m["value"] in ("зач", "незач", "осв", "н/а") for m in course.period_marks + course.final_marks)
-        )
-        grading = "pass_fail" if pass_fail else "marks" if graded else "none"
-        record: dict[str, Any] = {
-            "id": course.id,
-            "subject": course.subject,
-            "teacher": teacher,
-            "grading": grading,
-            "periods": periods if grading != "none" else [],
-            "planned_hours": self.draft.planned_hours(course.id, len(lessons)),
-        }
-        if grading == "marks" and course.scales:
-            scale = course.scales.most_common(1)[0][0]
-            if scale != "5":
-                record["scale"] = scale
         if course.group in subgroups:
-            sub = subgroups[course.group]
-            record["subgroup"] = {
-                "name": sub.get("name") or course.group,
-                "students": sorted(members[course.group]),
-            }
-        record.update(
-            lessons=lessons,
-            marks=course.marks,
-            absences=course.absences,
-            period_marks=course.period_marks,
-            final_marks=course.final_marks,
-        )
-        return record
+            course.subgroup = subgroups[course.group].get("name") or course.group
+            course.members = set(members[course.group])
+        return self.draft.course(course, periods)
 
 
 def _names(record: dict[str, Any], at: At) -> dict[str, str]:

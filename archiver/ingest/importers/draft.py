@@ -149,6 +149,61 @@ def read_card(saved: Saved) -> Card:
     return card
 
 
+RESULT_ONLY = ("зач", "незач", "осв", "н/а")
+
+
+@dataclass
+class CourseDraft:
+    """A course as an importer gathers it: lessons, marks and results by the platform's ids."""
+
+    id: str
+    subject: str
+    teacher: str = ""
+    subgroup: str | None = None  # the subgroup's name, when the course is taught to one
+    members: set[str] = field(default_factory=set)  # a subgroup's students
+    lessons: dict[str, dict[str, Any]] = field(default_factory=dict)
+    marks: list[dict[str, Any]] = field(default_factory=list)
+    absences: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    period_marks: list[dict[str, Any]] = field(default_factory=list)
+    final_marks: list[dict[str, Any]] = field(default_factory=list)
+    scales: Counter[str] = field(default_factory=Counter)  # of the marks given on a points scale
+
+    def absence(self, student: str, lesson: str, reason: str) -> None:
+        """An absence from a lesson; a second one for the same student and lesson is the first's repeat."""
+        self.absences.setdefault((student, lesson), {"student": student, "lesson": lesson, "reason": reason})
+
+    def mark(self, mark: dict[str, Any]) -> None:
+        self.marks.append(mark)
+        if mark.get("scale") not in (None, "pass_fail"):
+            self.scales[mark["scale"]] += 1
+
+    def record(self, periods: list[str], planned_hours: int | None = None) -> dict[str, Any]:
+        """The export's course: graded with marks, pass/fail (only зач/незач given) or not at all (nothing
+        given); on the scale most of its marks are on; taught to the whole class or to its subgroup."""
+        lessons = sorted(self.lessons.values(), key=lambda item: (item["date"], item["number"]))
+        values = [m.get("value") for m in self.marks] + [m["value"] for m in self.period_marks + self.final_marks]
+        graded = any(values)
+        pass_fail = graded and all(v in RESULT_ONLY or v is None for v in values)
+        grading = "pass_fail" if pass_fail else "marks" if graded else "none"
+        record: dict[str, Any] = {
+            "id": self.id,
+            "subject": self.subject,
+            "teacher": self.teacher,
+            "grading": grading,
+            "periods": periods if grading != "none" else [],
+            "planned_hours": len(lessons) if planned_hours is None else planned_hours,
+        }
+        if grading == "marks" and self.scales:
+            scale = self.scales.most_common(1)[0][0]
+            if scale != "5":
+                record["scale"] = scale
+        if self.subgroup is not None:
+            record["subgroup"] = {"name": self.subgroup, "students": sorted(self.members)}
+        record.update(lessons=lessons, marks=self.marks, absences=list(self.absences.values()),
+                      period_marks=self.period_marks, final_marks=self.final_marks)  # fmt: skip
+        return record
+
+
 @dataclass(frozen=True)
 class PeriodSpan:
     kind: str  # quarter, trimester, half_year
@@ -207,9 +262,10 @@ class Draft:
             stay["left"] = left.isoformat()
         return stay
 
-    def planned_hours(self, course_id: str, lessons: int) -> int:
-        """The card's planned hours, else the lessons the platform's timetable holds for the year."""
-        return self.card.planned_hours.get(course_id, lessons)
+    def course(self, course: CourseDraft, periods: list[str]) -> dict[str, Any]:
+        """A course's record, with the card's planned hours (else the lessons the platform's timetable
+        holds for the year)."""
+        return course.record(periods, self.card.planned_hours.get(course.id))
 
     def year(self, at: At) -> tuple[date, date]:
         if self.card.year:

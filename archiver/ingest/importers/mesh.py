@@ -28,13 +28,13 @@ route's reason ids have no public table: each row is an absence «н» unless ca
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from archiver.ingest.importers.draft import (
     Card,
+    CourseDraft,
     Draft,
     PeriodSpan,
     class_name_parts,
@@ -68,19 +68,8 @@ SEX = {"male": "m", "female": "f", "m": "m", "f": "f"}
 
 
 @dataclass
-class _Course:
-    id: str
-    subject: str
-    teacher: str
-    subgroup: str | None
-    periods: dict[str, str]  # attestation period id → the export's period id
-    members: set[str] = field(default_factory=set)
-    lessons: dict[str, dict[str, Any]] = field(default_factory=dict)
-    marks: list[dict[str, Any]] = field(default_factory=list)
-    absences: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
-    period_marks: list[dict[str, Any]] = field(default_factory=list)
-    final_marks: list[dict[str, Any]] = field(default_factory=list)
-    scales: Counter[str] = field(default_factory=Counter)
+class _Group(CourseDraft):
+    periods: dict[str, str] = field(default_factory=dict)  # attestation period id → the export's period id
 
 
 class MeshImporter:
@@ -216,7 +205,10 @@ class _Reader:
             "letter": letter,
             "homeroom_teacher": homeroom,
             "students": [{**s, **self.draft.enrolment(s["id"])} for s in students.values()],
-            "courses": [self._course(c) for c in sorted(courses.values(), key=lambda c: c.id)],
+            "courses": [
+                self.draft.course(c, sorted(set(c.periods.values())) + ["year"])
+                for c in sorted(courses.values(), key=lambda c: c.id)
+            ],
         }
 
     def _periods(self, base: str) -> dict[str, dict[str, str]]:
@@ -241,7 +233,7 @@ class _Reader:
                 periods[ident_] = self.draft.period(PeriodSpan(kind, start, end, _period_name(name, kind)))
         return schedules
 
-    def _groups(self, base: str, schedules: dict[str, dict[str, str]]) -> dict[str, _Course]:
+    def _groups(self, base: str, schedules: dict[str, dict[str, str]]) -> dict[str, _Group]:
         courses = {}
         for record, where in self._pages(f"{base}/groups"):
             ident_ = id_field(record, "id", where)
@@ -270,10 +262,10 @@ class _Reader:
                     f"attestation schedule {schedule} is not saved ({base}/attestation-periods/)"
                 )
             subgroup = text(record, "name", where) if flag(record, "is_subgroup", where) else None
-            courses[ident_] = _Course(ident_, subject, teacher, subgroup, schedules.get(schedule or "", {}))
+            courses[ident_] = _Group(ident_, subject, teacher, subgroup, periods=schedules.get(schedule or "", {}))
         return courses
 
-    def _students(self, base: str, courses: dict[str, _Course]) -> dict[str, dict[str, Any]]:
+    def _students(self, base: str, courses: dict[str, _Group]) -> dict[str, dict[str, Any]]:
         students: dict[str, dict[str, Any]] = {}
         finals: list[tuple[str, dict[str, Any], At]] = []
         for record, where in self._pages(f"{base}/student-profiles"):
@@ -303,7 +295,7 @@ class _Reader:
             self._final(owner, final, final_at, courses)
         return students
 
-    def _final(self, student: str, record: dict[str, Any], at: At, courses: dict[str, _Course]) -> None:
+    def _final(self, student: str, record: dict[str, Any], at: At, courses: dict[str, _Group]) -> None:
         subject = id_field(record, "subject_id", at)
         course = next((c for c in courses.values() if c.subject == subject and student in c.members), None)
         if course is None:
@@ -329,8 +321,8 @@ class _Reader:
                 (at / "attestation_period_id").fail(f"period {period} is not in the group's attestation schedule")
             course.period_marks.append({**entry, "period": course.periods[period or ""]})
 
-    def _lessons(self, base: str, courses: dict[str, _Course]) -> dict[str, tuple[_Course, At]]:
-        lessons: dict[str, tuple[_Course, At]] = {}
+    def _lessons(self, base: str, courses: dict[str, _Group]) -> dict[str, tuple[_Group, At]]:
+        lessons: dict[str, tuple[_Group, At]] = {}
         for record, where in self._pages(f"{base}/schedule-items"):
             ident_ = id_field(record, "id", where)
             group = id_field(record, "group_id", where)
@@ -361,7 +353,7 @@ class _Reader:
             lessons[ident_] = (course, where)
         return lessons
 
-    def _marks(self, base: str, students: dict[str, Any], lessons: dict[str, tuple[_Course, At]]) -> None:
+    def _marks(self, base: str, students: dict[str, Any], lessons: dict[str, tuple[_Group, At]]) -> None:
         for record, where in self._pages(f"{base}/marks"):
             student = id_field(record, "student_profile_id", where)
             lesson = id_field(record, "schedule_lesson_id", where)
@@ -376,12 +368,9 @@ class _Reader:
             name = text(record, "name", where, optional=True) or text(record, "value", where)
             assert name is not None
             if name.lower() in CODES:  # an attendance code among the marks (with_non_numeric_entries)
-                course.absences.setdefault((student, lesson), {"student": student, "lesson": lesson,
-                                                                "reason": CODES[name.lower()]})  # fmt: skip
+                course.absence(student, lesson, CODES[name.lower()])
                 continue
             mark: dict[str, Any] = {"student": student, "lesson": lesson, **_value(record, name, where)}
-            if mark.get("scale") not in (None, "pass_fail"):
-                course.scales[mark["scale"]] += 1
             form = id_field(record, "control_form_id", where, optional=True)
             if form is not None:
                 if form not in self.forms:
@@ -395,9 +384,9 @@ class _Reader:
                 due = day_field(record, "point_date", where, optional=True)
                 if due:
                     mark["point_date"] = due.isoformat()
-            course.marks.append(mark)
+            course.mark(mark)
 
-    def _attendance(self, base: str, students: dict[str, Any], lessons: dict[str, tuple[_Course, At]]) -> None:
+    def _attendance(self, base: str, students: dict[str, Any], lessons: dict[str, tuple[_Group, At]]) -> None:
         for record, where in self._pages(f"{base}/attendances"):
             student = id_field(record, "student_profile_id", where)
             lesson = id_field(record, "schedule_lesson_id", where)
@@ -408,33 +397,7 @@ class _Reader:
                 (where / "student_profile_id").fail(f"student {student} is not in the class")
             reason = id_field(record, "absence_reason_id", where, optional=True)
             code = self.draft.card.absence_reasons.get(reason or "", "н")
-            lessons[lesson][0].absences.setdefault((student, lesson), {"student": student, "lesson": lesson,
-                                                                      "reason": code})  # fmt: skip
-
-    def _course(self, course: _Course) -> dict[str, Any]:
-        lessons = sorted(course.lessons.values(), key=lambda item: (item["date"], item["number"]))
-        values = [m.get("value") for m in course.marks] + [m["value"] for m in course.period_marks + course.final_marks]
-        graded = any(values)
-        pass_fail = graded and all(v in ("зач", "незач", "осв", "н/а", None) for v in values)
-        grading = "pass_fail" if pass_fail else "marks" if graded else "none"
-        periods = sorted(set(course.periods.values())) + ["year"]
-        record: dict[str, Any] = {
-            "id": course.id,
-            "subject": course.subject,
-            "teacher": course.teacher,
-            "grading": grading,
-            "periods": periods if grading != "none" else [],
-            "planned_hours": self.draft.planned_hours(course.id, len(lessons)),
-        }
-        if grading == "marks" and course.scales:
-            scale = course.scales.most_common(1)[0][0]
-            if scale != "5":
-                record["scale"] = scale
-        if course.subgroup is not None:
-            record["subgroup"] = {"name": course.subgroup, "students": sorted(course.members)}
-        record.update(lessons=lessons, marks=course.marks, absences=list(course.absences.values()),
-                      period_marks=course.period_marks, final_marks=course.final_marks)  # fmt: skip
-        return record
+            lessons[lesson][0].absence(student, lesson, code)
 
 
 def _period_name(name: str, kind: str) -> str:

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -35,6 +34,7 @@ from typing import Any
 from archiver.errors import BadInputError
 from archiver.ingest.importers.draft import (
     Card,
+    CourseDraft,
     Draft,
     PeriodSpan,
     class_name_parts,
@@ -68,20 +68,6 @@ RESULT_ROWS = {"годовая": ("year", None), "год": ("year", None), "эк
 MONTHS = {"январь": 1, "февраль": 2, "март": 3, "апрель": 4, "май": 5, "июнь": 6, "июль": 7, "август": 8,
           "сентябрь": 9, "октябрь": 10, "ноябрь": 11, "декабрь": 12}  # fmt: skip
 _POINT = {".", "·", "•"}
-
-
-@dataclass
-class _Course:
-    id: str
-    subject: str
-    teacher: str
-    members: set[str]
-    subgroup: str | None
-    lessons: dict[str, dict[str, Any]] = field(default_factory=dict)
-    marks: list[dict[str, Any]] = field(default_factory=list)
-    absences: list[dict[str, Any]] = field(default_factory=list)
-    period_marks: list[dict[str, Any]] = field(default_factory=list)
-    final_marks: list[dict[str, Any]] = field(default_factory=list)
 
 
 class SgoImporter:
@@ -219,7 +205,7 @@ class _Reader:
             "letter": letter,
             "homeroom_teacher": homeroom,
             "students": [{**s, **self.draft.enrolment(s["id"])} for s in students.values()],
-            "courses": [self._course(c, periods) for c in sorted(courses.values(), key=lambda c: c.id)],
+            "courses": [self.draft.course(c, periods) for c in sorted(courses.values(), key=lambda c: c.id)],
         }
 
     def _students(self, relative: str) -> dict[str, dict[str, Any]]:
@@ -232,7 +218,7 @@ class _Reader:
             students[ident_] = {"id": ident_, **split_name(full, where / "fullName")}
         return students
 
-    def _courses(self, base: str, students: dict[str, dict[str, Any]]) -> dict[str, _Course]:
+    def _courses(self, base: str, students: dict[str, dict[str, Any]]) -> dict[str, CourseDraft]:
         data, at = self.saved.json(f"{base}/subjectgroups.json")
         groups = list(each(data, at))
         per_subject = Counter(
@@ -269,10 +255,10 @@ class _Reader:
             subgroup = None
             if per_subject[subject] > 1:
                 subgroup = name.rsplit("/", 1)[-1].strip() if "/" in name else name
-            courses[ident_] = _Course(ident_, subject, teacher, members, subgroup)
+            courses[ident_] = CourseDraft(ident_, subject, teacher, subgroup, members)
         return courses
 
-    def _course_for(self, subject_name: str, student: str, courses: dict[str, _Course], at: At) -> _Course:
+    def _course_for(self, subject_name: str, student: str, courses: dict[str, CourseDraft], at: At) -> CourseDraft:
         name = subject_name.rsplit("/", 1)[-1].strip().lower()
         found = [c for c in courses.values() if self.draft.subjects[c.subject]["name"].lower() == name]
         if not found:
@@ -283,9 +269,9 @@ class _Reader:
         return mine[0]
 
     def _diaries(
-        self, base: str, students: dict[str, dict[str, Any]], courses: dict[str, _Course]
-    ) -> dict[str, _Course]:
-        by_meeting: dict[str, _Course] = {}
+        self, base: str, students: dict[str, dict[str, Any]], courses: dict[str, CourseDraft]
+    ) -> dict[str, CourseDraft]:
+        by_meeting: dict[str, CourseDraft] = {}
         for student in self.saved.directories(f"{base}/diary"):
             if student not in students:
                 At(str(self.saved.root / f"{base}/diary/{student}")).fail(f"student {student} is not in students.json")
@@ -302,8 +288,8 @@ class _Reader:
         record: dict[str, Any],
         where: At,
         student: str,
-        courses: dict[str, _Course],
-        by_meeting: dict[str, _Course],
+        courses: dict[str, CourseDraft],
+        by_meeting: dict[str, CourseDraft],
     ) -> None:
         meeting = id_field(record, "classmeetingId", where)
         assert meeting is not None
@@ -375,9 +361,9 @@ class _Reader:
             weight = number(assignment, "weight", a_at, optional=True)
             if weight:
                 entry["weight"] = weight
-            course.marks.append(entry)
+            course.mark(entry)
 
-    def _attendance(self, base: str, students: dict[str, dict[str, Any]], courses: dict[str, _Course]) -> None:
+    def _attendance(self, base: str, students: dict[str, dict[str, Any]], courses: dict[str, CourseDraft]) -> None:
         for student in students:
             relative = f"{base}/reports/studenttotal-{student}.html"
             if not self.saved.exists(relative):
@@ -387,7 +373,6 @@ class _Reader:
             grid = table.grid()
             first_year = self.draft.year(at)[0].year
             dates = _dates(grid, at, first_year)
-            seen: set[tuple[str, str]] = set()
             for r, row in enumerate(grid[2:], start=2):
                 if not row or row[0] is None or not row[0].text:
                     continue
@@ -414,14 +399,12 @@ class _Reader:
                             (at.cell(r + 1, column + 1)).fail(
                                 f"an absence on {day.isoformat()}, when the diary has no lesson of {row[0].text!r}"
                             )
+                        reason = ABSENCES[code]
+                        assert reason is not None
                         for lesson_id in held:
-                            if (student, lesson_id) not in seen:
-                                seen.add((student, lesson_id))
-                                course.absences.append(
-                                    {"student": student, "lesson": lesson_id, "reason": ABSENCES[code]}
-                                )
+                            course.absence(student, lesson_id, reason)
 
-    def _totals(self, base: str, students: dict[str, dict[str, Any]], courses: dict[str, _Course]) -> None:
+    def _totals(self, base: str, students: dict[str, dict[str, Any]], courses: dict[str, CourseDraft]) -> None:
         relative = f"{base}/reports/totalmarks.html"
         if not self.saved.exists(relative):
             return
@@ -468,26 +451,6 @@ class _Reader:
                     course.period_marks.append({**entry, "period": period})
                 else:
                     course.final_marks.append({**entry, "kind": kind})
-
-    def _course(self, course: _Course, periods: list[str]) -> dict[str, Any]:
-        lessons = sorted(course.lessons.values(), key=lambda l: (l["date"], l["number"]))  # noqa: E741
-        values = [m.get("value") for m in course.marks] + [m["value"] for m in course.period_marks + course.final_marks]
-        graded = any(values)
-        pass_fail = graded and all(v in ("зач", "незач", "осв", "н/а", None) for v in values)
-        grading = "pass_fail" if pass_fail else "marks" if graded else "none"
-        record: dict[str, Any] = {
-            "id": course.id,
-            "subject": course.subject,
-            "teacher": course.teacher,
-            "grading": grading,
-            "periods": periods if grading != "none" else [],
-            "planned_hours": self.draft.planned_hours(course.id, len(lessons)),
-        }
-        if course.subgroup:
-            record["subgroup"] = {"name": course.subgroup, "students": sorted(course.members)}
-        record.update(lessons=lessons, marks=course.marks, absences=course.absences,
-                      period_marks=course.period_marks, final_marks=course.final_marks)  # fmt: skip
-        return record
 
 
 def _term_name(name: str, kind: str) -> str:
