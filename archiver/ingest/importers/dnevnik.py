@@ -162,7 +162,7 @@ class _Reader:
             assert ident_ is not None
             student: dict[str, Any] = {"id": ident_, **_names(record, where)}
             sex = record.get("sex")
-            if sex in SEX:
+            if isinstance(sex, str) and sex in SEX:  # anything else: not stated
                 student["sex"] = SEX[sex]
             students[ident_] = student
         return students
@@ -275,7 +275,7 @@ class _Reader:
                 ]
                 if any(homework):
                     lesson["homework"] = "; ".join(h for h in homework if h)
-                if record.get("status") in CANCELLED:
+                if text(record, "status", where, optional=True) in CANCELLED:
                     lesson["cancelled"] = True
                 if teacher:
                     lesson["_teacher"] = teacher

@@ -48,6 +48,7 @@ from archiver.ingest.importers.draft import (
 from archiver.ingest.importers.saved import (
     At,
     Saved,
+    arr,
     day,
     day_field,
     each,
@@ -154,7 +155,7 @@ class _Reader:
                 self.names[ident_] = names  # type: ignore[assignment]
             else:
                 self.names[ident_] = split_name(text(record, "name", where) or "", where / "name")
-            for unit in record.get("managed_class_unit_ids") or []:
+            for unit in arr(record.get("managed_class_unit_ids") or [], where / "managed_class_unit_ids"):
                 self.homerooms[str(unit)] = ident_
 
     def _forms(self) -> None:
