@@ -183,6 +183,18 @@ DNEVNIK_BROKEN: list[tuple[str, Callable[[Path], None], str, str]] = [
      "reporting-periods.json", "is missing"),
     ("null id", _edit_json("work-types.json", lambda d: d.append({"title": "x", "id": None})),
      "work-types.json", "[10].id: expected an id"),
+    # found by fuzzing: each was a traceback once
+    ("huge date", _edit_json("groups/*/lessons/2025-09-01_2025-09-30.json",
+                             lambda d: d[0].update(date=[2025, 9, 10**19])),
+     "lessons/2025-09-01_2025-09-30.json", "[0].date: "),
+    ("teachers not a list", _edit_json("groups/*/lessons/2025-10-01_2025-10-31.json",
+                                       lambda d: d[0].update(teachers_str=7)),
+     "lessons/2025-10-01_2025-10-31.json", "[0].teachers_str: expected an array, got 7"),
+    ("lesson saved twice, differently", _edit_json("groups/*/lessons/2025-11-01_2025-11-30.json",
+                                                   lambda d: d.append(dict(d[0], number=7))),
+     "lessons/2025-11-01_2025-11-30.json", "was saved twice, differently"),
+    ("periods in year 1", _edit_json("groups/*/reporting-periods.json", lambda d: d[0].update(start="0001-01-01")),
+     "", "the reporting periods run from 0001-01-01"),
 ]  # fmt: skip
 
 
@@ -199,6 +211,22 @@ def _edit_html(relative: str, old: str, new: str) -> Callable[[Path], None]:
         path.write_text(path.read_text(encoding="utf-8").replace(old, new, 1), encoding="utf-8")
 
     return edit
+
+
+def _edit_text(relative: str, old: str, new: str) -> Callable[[Path], None]:
+    def edit(source: Path) -> None:
+        path = next(source.glob(relative))
+        text = path.read_text(encoding="utf-8")
+        assert old in text
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+    return edit
+
+
+def _swap_reports(source: Path) -> None:
+    """One student's «studenttotal» report saved under another student's name."""
+    first, second = sorted(source.glob("classes/*/reports/studenttotal-*.html"))[:2]
+    second.write_bytes(first.read_bytes())
 
 
 def _first_marked(data: dict[str, Any]) -> dict[str, Any]:
@@ -224,6 +252,9 @@ SGO_BROKEN: list[tuple[str, Callable[[Path], None], str, str]] = [
     ("mark of another", _edit_json("classes/*/diary/*/2025-11-10.json",
                                    lambda d: _first_marked(d)["mark"].update(studentId=4)),
      "2025-11-10.json", ".mark.studentId: a mark of student 4 in the diary of student"),
+    ("page cut short", _edit_html("classes/*/reports/totalmarks.html", "</table></body></html>", ""),
+     "totalmarks.html", "the page ends before </html> (is the file truncated?)"),
+    ("another student's report", _swap_reports, "studenttotal-", "the report is of "),
 ]  # fmt: skip
 MESH_BROKEN: list[tuple[str, Callable[[Path], None], str, str]] = [
     ("missing field", _edit_json("classes/*/student-profiles/page-0001.json", lambda d: d[2].pop("last_name")),
@@ -237,6 +268,10 @@ MESH_BROKEN: list[tuple[str, Callable[[Path], None], str, str]] = [
      "marks/page-0001.json", "[0].control_form_id: unknown control form 9"),
     ("bad scale value", _edit_json("classes/*/marks/page-0002.json", lambda d: d[1]["values"][0]["grade"].update(five=7)),
      "marks/page-0002.json", "[1].values[0].grade.five: a mark's 5-point value must be from 1 to 5"),
+    ("values not a list", _edit_json("classes/*/marks/page-0001.json", lambda d: d[3].update(values={"a": 1})),
+     "marks/page-0001.json", "[3].values: expected an array"),
+    ("a final mark of 1e400", _edit_text("classes/*/student-profiles/page-0001.json", '"value":"', '"value":1e400,"x":"'),
+     "page-0001.json", "1e400 is too large a number"),
     ("unknown teacher", _edit_json("classes/*/schedule-items/page-0001.json", lambda d: d[0].update(teacher_id=31)),
      "schedule-items/page-0001.json", "[0].teacher_id: teacher 31 is not among the saved teacher profiles"),
 ]  # fmt: skip

@@ -134,3 +134,13 @@ def test_messages_never_echo_control_characters(small_school: dict[str, Any]) ->
     (problem,) = check_schema(small_school)
     assert "\x1b" not in problem.message and "\x07" not in problem.message
     assert "\\u001b" in problem.message
+
+
+def test_a_problem_inside_a_list_that_is_itself_too_long_is_reported_with_it(small_school: dict[str, Any]) -> None:
+    """Both at `work_types` (too many items) and at `work_types[3].weight`: ordered, never compared as int
+    against text (found by fuzzing: it was a TypeError)."""
+    template = small_school["work_types"][0]
+    small_school["work_types"] = [dict(template, id=f"wt-{i}", code=f"C{i}") for i in range(201)]
+    small_school["work_types"][3]["weight"] = -1
+    paths = [p.path for p in check_schema(small_school)]
+    assert paths == ["work_types", "work_types[3].weight"]

@@ -43,11 +43,13 @@ from archiver.ingest.importers.draft import (
 from archiver.ingest.importers.saved import (
     At,
     Saved,
+    arr,
     day_field,
     each,
     flag,
     has,
     id_field,
+    ident,
     integer,
     number,
     obj,
@@ -85,6 +87,7 @@ class _Reader:
         self.draft = Draft("dnevnik", "Дневник.ру", card)
         self.persons: dict[str, dict[str, str]] = {}
         self.groups: dict[str, tuple[dict[str, Any], At]] = {}
+        self._seen: dict[str, dict[str, Any]] = {}  # each lesson's record as first read
 
     def document(self) -> dict[str, Any]:
         school_data, school_at = self.saved.json("school.json")
@@ -137,6 +140,8 @@ class _Reader:
             record = obj(data, at)
             ident_ = id_field(record, "id", at)
             assert ident_ is not None
+            if relative != f"persons/{ident_}.json":
+                (at / "id").fail(f"the person is {ident_}, but the file is {relative}")
             self.persons[ident_] = _names(record, at)
 
     def _groups(self) -> dict[str, tuple[dict[str, Any], At]]:
@@ -246,7 +251,9 @@ class _Reader:
                 ident_ = id_field(record, "id", where)
                 assert ident_ is not None
                 if ident_ in lessons:
-                    continue  # a lesson in two overlapping date ranges
+                    if record != self._seen[ident_]:
+                        where.fail(f"lesson {ident_} was saved twice, differently (also at {lessons[ident_][1]})")
+                    continue  # a lesson in two overlapping date ranges, the same
                 owner = id_field(record, "group", where)
                 if owner not in groups:
                     (where / "group").fail(f"group {owner} is neither the class {group} nor one of its subgroups")
@@ -257,8 +264,11 @@ class _Reader:
                 self.draft.subject(subject, subject_name)
                 key = f"{owner}-{subject}"
                 course = courses.setdefault(key, _Course(key, subject, group=owner))
-                teachers = [str(t) for t in record.get("teachers_str") or record.get("teachers") or []]
-                teacher = self._teacher(teachers[0], where / "teachers") if teachers else None
+                key_ = "teachers_str" if record.get("teachers_str") is not None else "teachers"
+                teachers = [
+                    ident(t, where / key_, index) for index, t in enumerate(arr(record.get(key_) or [], where / key_))
+                ]
+                teacher = self._teacher(teachers[0], where / key_) if teachers else None
                 if teacher:
                     course.teachers[teacher] += 1
                 lesson_day = day_field(record, "date", where)
@@ -281,6 +291,7 @@ class _Reader:
                     lesson["_teacher"] = teacher
                 course.lessons[ident_] = lesson
                 lessons[ident_] = (course, where)
+                self._seen[ident_] = record
         return courses, lessons
 
     def _marks(
@@ -385,7 +396,9 @@ class _Reader:
                 if kind == "PeriodMark":
                     key = (text(work, "periodType", work_at), integer(work, "periodNumber", work_at))
                     if key not in periods:
-                        (work_at / "periodNumber").fail(f"no reporting period {key[0]} number {key[1]} in the class's")
+                        (work_at / "periodNumber").fail(
+                            f"no reporting period {key[0]} number {key[1]} in groups/{group}/reporting-periods.json"
+                        )
                     course.period_marks.append({**entry, "period": periods[key]})
                 elif kind == "PeriodFinalMark":
                     course.period_marks.append({**entry, "period": "year"})

@@ -21,6 +21,7 @@ from archiver.ingest.importers.saved import At, Saved, day_field, ident, integer
 from archiver.workers import workers
 
 SCHEMA_VERSION = "1.1"
+MIN_YEAR, MAX_YEAR = 1990, 2200  # the years an academic year of a platform's data may lie in
 CARD = "card.json"
 
 PASS_WORDS = {"зч": "зач", "зач": "зач", "зачёт": "зач", "зачет": "зач", "з": "зач", "+": "зач"}
@@ -229,19 +230,24 @@ class Draft:
         self.subjects: dict[str, dict[str, Any]] = {}
         self.classes: list[dict[str, Any]] = []
         self.school_id: str | None = None
+        self._codes: set[str] = set()
+        self._suffixes: dict[str, int] = {}
 
     def period(self, span: PeriodSpan) -> str:
         self.periods.setdefault(span.id, span)
         return span.id
 
     def work_type(self, ident_: str, code: str, title: str, weight: float) -> str:
+        if ident_ in self.work_types:
+            return ident_
         code = "".join(code.split())[:6] or ident_[:6]
-        taken = {w["code"] for k, w in self.work_types.items() if k != ident_}
-        base, suffix = code, 2
-        while code in taken:  # two types with one abbreviation: the second gets a number
-            code = f"{base[:5]}{suffix}"
-            suffix += 1
-        self.work_types.setdefault(ident_, {"id": ident_, "code": code, "title": title, "weight": weight})
+        base = code
+        while code in self._codes:  # two types with one abbreviation: the next gets a number
+            suffix = self._suffixes.get(base, 2)
+            self._suffixes[base] = suffix + 1
+            code = f"{base[: max(1, 6 - len(str(suffix)))]}{suffix}"
+        self._codes.add(code)
+        self.work_types[ident_] = {"id": ident_, "code": code, "title": title, "weight": weight}
         return ident_
 
     def teacher(self, ident_: str, names: dict[str, str]) -> str:
@@ -275,6 +281,8 @@ class Draft:
             at.fail("no reporting periods in the saved responses, and no academic_year in card.json")
         start = min(p.start for p in spans)
         end = max(p.end for p in spans)
+        if not (start.year >= MIN_YEAR and end.year <= MAX_YEAR and (end - start).days <= 366):
+            at.fail(f"the reporting periods run from {start.isoformat()} to {end.isoformat()}: not one academic year")
         # The academic year runs from 1 September to 31 August of the next year, whatever the periods say.
         first = start.year if start.month >= 8 else start.year - 1
         return date(first, 9, 1) if start >= date(first, 9, 1) else start, max(end, date(first + 1, 8, 31))

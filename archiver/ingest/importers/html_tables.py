@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import lxml.etree
 import lxml.html
 
-MAX_CELLS = 2_000_000  # a class's year report has ~100 000 cells
+MAX_CELLS = 200_000  # a class's report for the year has a few thousand cells
 MAX_SPAN = 1000
 
 

@@ -9,6 +9,7 @@ these is a `BadInputError` naming the file and the place.
 from __future__ import annotations
 
 import json
+import math
 import re
 import stat
 from collections.abc import Callable
@@ -88,6 +89,13 @@ class _Constant:
         self.name = name
 
 
+class _HugeNumber:
+    """Stands in for a number too large for a float (1e400, which Python would read as infinity)."""
+
+    def __init__(self, literal: str) -> None:
+        self.literal = literal
+
+
 class _LongInteger:
     """Stands in for an integer literal with more digits than Python converts, until its place is reported."""
 
@@ -126,13 +134,22 @@ def parse_json(data: bytes, source: str) -> Any:
             oddities = True
         return obj
 
+    def make_float(literal: str) -> float | _HugeNumber:
+        nonlocal oddities
+        value = float(literal)
+        if math.isinf(value):
+            oddities = True
+            return _HugeNumber(literal)
+        return value
+
     def make_constant(name: str) -> _Constant:
         nonlocal oddities
         oddities = True
         return _Constant(name)
 
     def load(parse_int: Callable[[str], Any] | None = None) -> Any:
-        return json.loads(text, object_pairs_hook=make_object, parse_constant=make_constant, parse_int=parse_int)
+        return json.loads(text, object_pairs_hook=make_object, parse_constant=make_constant, parse_int=parse_int,
+                          parse_float=make_float)  # fmt: skip
 
     try:
         try:
@@ -172,6 +189,8 @@ def _oddities(document: Any) -> list[Problem]:
         path, value = stack.pop()
         if isinstance(value, _Constant):
             found.append((path, f"{value.name} is not a JSON number"))
+        elif isinstance(value, _HugeNumber):
+            found.append((path, f"{value.literal[:40]} is too large a number"))
         elif isinstance(value, _LongInteger):
             found.append((path, long_integer_message(value.digits)))
         elif isinstance(value, dict):

@@ -28,6 +28,7 @@ route's reason ids have no public table: each row is an absence «н» unless ca
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -91,6 +92,7 @@ class _Reader:
         self.names: dict[str, dict[str, str]] = {}  # teacher profile id → names
         self.homerooms: dict[str, str] = {}  # class unit → teacher profile id
         self.forms: dict[str, tuple[str, str, float]] = {}  # control form id → (code, title, weight)
+        self._seen: dict[str, dict[str, Any]] = {}  # each schedule item as first read
 
     def document(self) -> dict[str, Any]:
         found = self._school()
@@ -101,8 +103,9 @@ class _Reader:
             At(str(self.saved.root / "classes")).fail("no class directory (classes/{unit}/)")
         marks = [m for k in self.draft.classes for c in k["courses"] for m in c["marks"]]
         usual = usual_weights([(m["work_type"], m["weight"]) for m in marks if "work_type" in m and "weight" in m])
+        used = {m.get("work_type") for m in marks}
         for ident_, (code, title, weight) in self.forms.items():
-            if any(m.get("work_type") == ident_ for m in marks):
+            if ident_ in used:
                 self.draft.work_type(ident_, code, title, weight or usual.get(ident_, 1.0))
         for mark in marks:  # a mark keeps its own weight only where its kind of work has another
             work_type = self.draft.work_types.get(mark.get("work_type", ""))
@@ -183,8 +186,9 @@ class _Reader:
         base = f"classes/{unit}"
         data, at = self.saved.json(f"{base}/class-unit.json")
         record = obj(data, at)
-        if id_field(record, "id", at) != unit:
-            (at / "id").fail(f"the class unit is {record.get('id')}, but its directory is {base}")
+        found_id = id_field(record, "id", at)
+        if found_id != unit:
+            (at / "id").fail(f"the class unit is {found_id}, but its directory is {base}")
         name = text(record, "name", at)
         assert name is not None
         grade, letter = class_name_parts(name, at / "name")
@@ -329,7 +333,9 @@ class _Reader:
             group = id_field(record, "group_id", where)
             assert ident_ is not None and group is not None
             if ident_ in lessons:
-                continue  # a lesson on two overlapping pages
+                if record != self._seen[ident_]:
+                    where.fail(f"schedule item {ident_} was saved twice, differently (also at {lessons[ident_][1]})")
+                continue  # a lesson on two overlapping pages, the same
             if group not in courses:
                 (where / "group_id").fail(f"group {group} is not among the class's groups")
             course = courses[group]
@@ -352,6 +358,7 @@ class _Reader:
                 lesson["cancelled"] = True
             course.lessons[ident_] = lesson
             lessons[ident_] = (course, where)
+            self._seen[ident_] = record
         return lessons
 
     def _marks(self, base: str, students: dict[str, Any], lessons: dict[str, tuple[_Group, At]]) -> None:
@@ -407,7 +414,7 @@ def _period_name(name: str, kind: str) -> str:
 
 def _value(record: dict[str, Any], name: str, at: At) -> dict[str, Any]:
     """A mark's 5-point value and verbatim text from `values[0].grade` (five, ten, hundred), else its name."""
-    values = record.get("values") or []
+    values = arr(record.get("values") or [], at / "values")
     if values:
         first = obj(values[0], at / "values" / 0)
         grade = obj(has(first, "grade", at / "values" / 0), at / "values" / 0 / "grade")
@@ -435,6 +442,8 @@ def _final_value(record: dict[str, Any], at: At) -> str | None:
         if isinstance(value, dict):
             value = value.get("parsedValue", value.get("value"))
         if isinstance(value, int | float) and not isinstance(value, bool):
+            if not math.isfinite(value) or abs(value) > 1000:
+                (at / key).fail(f"{value!r} is not a mark")
             return str(int(value))
         if isinstance(value, str) and value.strip():
             return value.strip()

@@ -28,7 +28,9 @@ from archiver.ingest.problems import PathPart, json_path, show
 # the directory may hold this many times the export size limit.
 DIRECTORY_FACTOR = 8
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-_ISO_DAY = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ][0-9:.]+(?:Z|[+-]\d{2}:?\d{2})?)?")
+_ISO_DAY = re.compile(
+    r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d{1,7})?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+)
 _RU_DAY = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})(?: [0-9:]+)?")
 
 
@@ -102,7 +104,8 @@ class Saved:
                     )
 
     def exists(self, relative: str) -> bool:
-        return (self.root / relative).is_file()
+        """Whether the file is there (of whatever kind: reading a directory or a device is an error)."""
+        return os.path.lexists(self.root / relative)
 
     def files(self, directory: str, suffix: str) -> list[str]:
         """The files named *suffix in a subdirectory, relative to the root, in name order."""
@@ -249,7 +252,7 @@ def day(value: Any, at: At) -> date:
             russian = _RU_DAY.fullmatch(value.strip())
             if russian:
                 return date(int(russian[3]), int(russian[2]), int(russian[1]))
-    except ValueError:
+    except (ValueError, OverflowError):
         at.fail(f"{show(value)} is not a real calendar date")
     at.fail(f"expected a date, got {_kind(value)}")
 

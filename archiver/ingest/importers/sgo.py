@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from datetime import date
+from html import unescape
 from pathlib import Path
 from typing import Any
 
@@ -98,11 +99,12 @@ class _Reader:
         read_classes(self, self.saved.directories("classes"))
         if not self.draft.classes:
             At(str(self.saved.root / "classes")).fail("no class directory (classes/{id}/)")
-        weights = usual_weights([(m["work_type"], m.get("weight", 1.0)) for m in self._all_marks() if "work_type" in m])
+        marks = self._all_marks()
+        weights = usual_weights([(m["work_type"], m.get("weight", 1.0)) for m in marks if "work_type" in m])
         for ident_, (abbr, title) in self.types.items():
-            if ident_ in weights or any(m.get("work_type") == ident_ for m in self._all_marks()):
+            if ident_ in weights:
                 self.draft.work_type(ident_, abbr, title, weights.get(ident_, 1.0))
-        for mark in self._all_marks():  # a mark keeps its own weight only where it is not its type's usual one
+        for mark in marks:  # a mark keeps its own weight only where it is not its type's usual one
             if "work_type" in mark and mark.get("weight") == weights.get(mark["work_type"]):
                 mark.pop("weight")
         fetched = None
@@ -262,10 +264,10 @@ class _Reader:
         name = subject_name.rsplit("/", 1)[-1].strip().lower()
         found = [c for c in courses.values() if self.draft.subjects[c.subject]["name"].lower() == name]
         if not found:
-            (at / "subjectName").fail(f"subject {subject_name!r} has no subject group in subjectgroups.json")
+            at.fail(f"subject {subject_name!r} has no subject group in subjectgroups.json")
         mine = [c for c in found if student in c.members]
         if not mine:
-            (at / "subjectName").fail(f"student {student} is in no subject group of {subject_name!r}")
+            at.fail(f"student {student} is in no subject group of {subject_name!r}")
         return mine[0]
 
     def _diaries(
@@ -295,7 +297,7 @@ class _Reader:
         assert meeting is not None
         subject_name = text(record, "subjectName", where)
         assert subject_name is not None
-        course = by_meeting.get(meeting) or self._course_for(subject_name, student, courses, where)
+        course = by_meeting.get(meeting) or self._course_for(subject_name, student, courses, where / "subjectName")
         if student not in course.members:
             (where / "subjectName").fail(f"student {student} has a lesson of a subject group he or she is not in")
         by_meeting[meeting] = course
@@ -324,10 +326,9 @@ class _Reader:
                 lesson["homework"] = "; ".join(dict.fromkeys(homework))
             course.lessons[meeting] = lesson
         for assignment, a_at in assignments:
-            if id_field(assignment, "typeId", a_at) not in self.types:
-                (a_at / "typeId").fail(
-                    f"unknown assignment type {assignment.get('typeId')} (not in assignment-types.json)"
-                )
+            type_id = id_field(assignment, "typeId", a_at)
+            if type_id not in self.types:
+                (a_at / "typeId").fail(f"unknown assignment type {type_id} (not in assignment-types.json)")
             mark = assignment.get("mark")
             if mark is None:
                 continue
@@ -364,11 +365,19 @@ class _Reader:
             course.mark(entry)
 
     def _attendance(self, base: str, students: dict[str, dict[str, Any]], courses: dict[str, CourseDraft]) -> None:
+        by_day: dict[str, dict[str, list[str]]] = {}  # course → lesson date → its lessons that day
+        for course in courses.values():
+            for lesson in course.lessons.values():
+                by_day.setdefault(course.id, {}).setdefault(lesson["date"], []).append(lesson["id"])
         for student in students:
             relative = f"{base}/reports/studenttotal-{student}.html"
             if not self.saved.exists(relative):
                 continue
             html, at = self.saved.text(relative)
+            _check_whole(html, at)
+            named = _sheet_name(html)
+            if named is not None and named != _full(students[student]):
+                at.fail(f"the report is of {named!r}, not of student {student} ({_full(students[student])})")
             table = _report_table(html, at, "table-print", "Предмет")
             grid = table.grid()
             first_year = self.draft.year(at)[0].year
@@ -376,10 +385,8 @@ class _Reader:
             for r, row in enumerate(grid[2:], start=2):
                 if not row or row[0] is None or not row[0].text:
                     continue
-                course = self._course_for(row[0].text, student, courses, at.cell(r + 1))
-                lessons_by_day: dict[str, list[str]] = {}
-                for lesson in course.lessons.values():
-                    lessons_by_day.setdefault(lesson["date"], []).append(lesson["id"])
+                course = self._course_for(row[0].text, student, courses, at.cell(r + 1, 1))
+                lessons_by_day = by_day.get(course.id, {})
                 for column, day in dates.items():
                     cell = row[column] if column < len(row) else None
                     if cell is None:
@@ -409,6 +416,7 @@ class _Reader:
         if not self.saved.exists(relative):
             return
         html, at = self.saved.text(relative)
+        _check_whole(html, at)
         table = _report_table(html, at, "table-print-num", "Ф.И.О.")
         grid = table.grid()
         header = [c.text if c else "" for c in grid[0]]
@@ -423,7 +431,7 @@ class _Reader:
         by_name = {_full(s): ident_ for ident_, s in students.items()}
         for r, row in enumerate(grid[1:], start=1):
             if len(row) < 3 or row[1] is None or row[2] is None:
-                continue
+                at.cell(r + 1).fail(f"a row of {len(row)} cells: not a student's row (number, name, term, marks)")
             student = by_name.get(" ".join(row[1].text.split()))
             if student is None:
                 at.cell(r + 1, 2).fail(f"{row[1].text!r} is not a student of the class (students.json)")
@@ -459,6 +467,18 @@ def _term_name(name: str, kind: str) -> str:
 
 def _full(student: dict[str, Any]) -> str:
     return " ".join(p for p in (student["last_name"], student["first_name"], student.get("middle_name")) if p)
+
+
+def _check_whole(html: str, at: At) -> None:
+    """A saved page ends with </html>: one cut short would lose its last rows without a word."""
+    if "</html>" not in html[-4096:].lower():
+        at.fail("the page ends before </html> (is the file truncated?)")
+
+
+def _sheet_name(html: str) -> str | None:
+    """The student a «studenttotal» report is of (its «Ученик:» line), when it names one."""
+    found = re.search(r'data-sheet-name="([^"]*)"', html)
+    return " ".join(unescape(found[1]).split()) if found else None
 
 
 def _report_table(html: str, at: At, css: str, first_header: str) -> Table:

@@ -62,7 +62,8 @@ def _ordered(document: Any, found: Iterable[tuple[list[PathPart], str]]) -> tupl
     """Problems in document order, each once."""
     placed: dict[tuple[Any, ...], Problem] = {}
     for parts, message in found:
-        placed.setdefault((*document_position(document, parts), message), Problem(safe_path(parts), message))
+        # (position, message): a position that is a prefix of another sorts first (never an int against text)
+        placed.setdefault((document_position(document, parts), message), Problem(safe_path(parts), message))
     return tuple(placed[key] for key in sorted(placed))
 
 
