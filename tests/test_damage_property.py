@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from tests.clirun import run_cli
 
-EXAMPLES = int(os.environ.get("ARCHIVER_DAMAGE_EXAMPLES", "45"))
+EXAMPLES = int(os.environ.get("ARCHIVER_DAMAGE_EXAMPLES", "20"))
 EXPLORE = "ARCHIVER_DAMAGE_EXAMPLES" in os.environ  # a chosen count: new random examples each run
 REPOSITORIES = ("primary", "secondary")
 DAMAGE_COUNT = {"applied": 0, "examples": 0}
