@@ -229,7 +229,8 @@ def _rename_first_student(source: Path) -> None:
     path = next(source.glob("classes/*/reports/totalmarks.html"))
     text = path.read_text(encoding="utf-8")
     path.write_text(
-        re.sub(r"(class=\"cell-text\" rowspan='\d+'>)[^<]+(</td>)", r"\1Иксов Игрек Игоревич\2", text, count=1), encoding="utf-8"
+        re.sub(r"(class=\"cell-text\" rowspan='\d+'>)[^<]+(</td>)", r"\1Иксов Игрек Игоревич\2", text, count=1),
+        encoding="utf-8",
     )
 
 
