@@ -234,6 +234,14 @@ def _rename_first_student(source: Path) -> None:
     )
 
 
+def _absence_on_a_sunday(source: Path) -> None:
+    """A student's report whose first date column is moved to Sunday 7 September, an absence in it."""
+    path = sorted(source.glob("classes/*/reports/studenttotal-*.html"))[0]
+    text = path.read_text(encoding="utf-8").replace("<tr><th>1</th>", "<tr><th>7</th>", 1)
+    text = re.sub(r'(<td class="cell-text">[^<]+</td><td>)', r"\1 Б ", text, count=1)
+    path.write_text(text, encoding="utf-8")
+
+
 def _swap_reports(source: Path) -> None:
     """One student's «studenttotal» report saved under another student's name."""
     first, second = sorted(source.glob("classes/*/reports/studenttotal-*.html"))[:2]
@@ -258,6 +266,8 @@ SGO_BROKEN: list[tuple[str, Callable[[Path], None], str, str]] = [
      "totalmarks.html", "not the expected report: no table.table-print-num"),
     ("unknown code", _edit_html("classes/*/reports/studenttotal-*.html", "<td> Б", "<td> ЖЖ"),
      ".html: row ", "'ЖЖ' is not an absence code"),
+    ("absence without its lesson", _absence_on_a_sunday,
+     ".html: row ", "when the diary has no lesson of"),
     ("unknown student", _rename_first_student,
      "totalmarks.html: row ", "is not a student of the class"),
     ("mark of another", _edit_json("classes/*/diary/*/2025-11-10.json",
