@@ -82,7 +82,7 @@ def import_command(
     summary = export_summary(export)
     payload: dict[str, object] = {"ok": True, "source": str(source), "platform": platform, "summary": summary}
     if output is not None:
-        data = json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8") + b"\n"
+        data = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
         write_atomically(output, data)
         payload.update(file=str(output), bytes=len(data), sha256=hashlib.sha256(data).hexdigest())
     if archive_kind is None:
